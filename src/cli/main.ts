@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+import { Command } from '@commander-js/extra-typings';
+import { SignweaveInputError } from '../errors.js';
+import { SIGNWEAVE_VERSION } from '../version.js';
+import { scoreCommand } from './commands/score.js';
+
+const program = new Command('signweave')
+  .description('Sign-language video to English (SignBind-LLM): experts, router, fusion, LLM decoder, evaluation.')
+  .version(SIGNWEAVE_VERSION)
+  .showHelpAfterError('(run with --help for usage)')
+  .addCommand(scoreCommand);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof SignweaveInputError) {
+    process.stderr.write(`signweave: ${err.message}\n`);
+    process.exitCode = err.exitCode;
+  } else {
+    const error = err as Error;
+    process.stderr.write(`signweave: internal error: ${error.message ?? String(err)}\n`);
+    if (process.env.SIGNWEAVE_DEBUG) process.stderr.write(`${error.stack}\n`);
+    else process.stderr.write('(set SIGNWEAVE_DEBUG=1 for the stack trace; please report it)\n');
+    process.exitCode = 70;
+  }
+}
