@@ -183,6 +183,11 @@ export class NgramLm {
     return this.vocab.size;
   }
 
+  /** The 1-gram words in file order (e.g. to build a lexicon, as pyctcdecode and parlance do). */
+  words(): string[] {
+    return [...this.vocab.keys()];
+  }
+
   /** Word id, -1 outside the vocabulary. */
   index(word: string): number {
     return this.vocab.get(word) ?? -1;

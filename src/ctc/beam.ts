@@ -22,6 +22,13 @@ export interface LmFusionOptions {
   separatorWord?: string;
   /** Score the first unit after `<s>` and add P(`</s>`) at the end; default true (pyctcdecode lm_score_boundary). */
   sentenceBoundaries?: boolean;
+  /**
+   * Added to log10 P of every unit outside `knownWords`, on top of the model's own `<unk>` probability
+   * (pyctcdecode's unk_score_offset, -10 there); default 0.
+   */
+  unknownLog10Offset?: number;
+  /** The units that count as known for `unknownLog10Offset` (pyctcdecode's `unigrams`); default the LM's vocabulary. */
+  knownWords?: Iterable<string>;
 }
 
 export interface BeamSearchOptions extends CtcVocabularyOptions {
@@ -35,7 +42,7 @@ export interface BeamSearchOptions extends CtcVocabularyOptions {
   tokenMinLogProb?: number;
   /** Per frame, the most probable tokens whose cumulative probability first reaches this are kept (parlance cutoff_prob); default 1 (off). */
   cutoffProb?: number;
-  /** Prefixes scoring more than this below the best are dropped (pyctcdecode beam_prune_logp, e.g. -10); default -∞. */
+  /** Prefixes scoring more than this below the best are dropped, each frame and in the final n-best (pyctcdecode beam_prune_logp, e.g. -10); default -∞. */
   beamPruneLogProb?: number;
   lexicon?: Lexicon;
   hotwords?: HotwordOptions;
@@ -134,6 +141,10 @@ export class CtcBeamDecoder {
   /** @internal */ readonly lmBoundaries: boolean;
   /** LM word id per token (token-level LM or gloss vocabularies). @internal */
   readonly lmToken: Int32Array;
+  /** Log10 offset per token for unknown units (token-level LM or gloss vocabularies). @internal */
+  readonly lmTokenOffset: Float64Array;
+  /** @internal */ readonly unknownOffset: number;
+  /** @internal */ readonly knownWords: ReadonlySet<string> | null;
   /** Upper bound of what one extension can add to `fused`, for skipping hopeless extensions. @internal */
   readonly maxGain: number;
 
@@ -159,16 +170,27 @@ export class CtcBeamDecoder {
     if (!Number.isFinite(this.beta)) throw new SignweaveInputError(`LM fusion: beta must be finite, got ${this.beta}`);
     this.lmTokenLevel = lm?.level === 'token';
     this.lmBoundaries = lm?.sentenceBoundaries ?? true;
+    this.unknownOffset = lm?.unknownLog10Offset ?? 0;
+    if (!Number.isFinite(this.unknownOffset)) throw new SignweaveInputError(`LM fusion: unknownLog10Offset must be finite, got ${this.unknownOffset}`);
+    this.knownWords = lm?.knownWords ? new Set(lm.knownWords) : null;
     this.lmToken = new Int32Array(this.vocab.V).fill(-1);
+    this.lmTokenOffset = new Float64Array(this.vocab.V);
     if (lm) {
       const sepWord = lm.separatorWord ?? '<space>';
       this.vocab.labels.forEach((label, t) => {
         if (t === this.vocab.blank) return;
-        this.lmToken[t] = lm.model.index(this.lmTokenLevel && label.trim() === '' ? sepWord : label);
+        const unit = this.lmTokenLevel && label.trim() === '' ? sepWord : label;
+        this.lmToken[t] = lm.model.index(unit);
+        this.lmTokenOffset[t] = this.isKnown(unit, this.lmToken[t]) ? 0 : this.unknownOffset;
       });
     }
-    const lmGain = this.lm ? this.alpha * Math.max(0, this.lm.maxLog10 * LN10) + Math.max(0, this.beta) : 0;
+    const lmGain = this.lm ? this.alpha * Math.max(0, (this.lm.maxLog10 + Math.max(0, this.unknownOffset)) * LN10) + Math.max(0, this.beta) : 0;
     this.maxGain = lmGain + (this.hotwords ? 2 * Math.abs(this.hotwords.weight) : 0);
+  }
+
+  /** @internal */
+  isKnown(word: string, lmId: number): boolean {
+    return this.knownWords ? this.knownWords.has(word) : lmId >= 0;
   }
 
   /** Decodes a whole `[T, V]` log-probability matrix; the n-best, best first. */
@@ -403,9 +425,17 @@ export class BeamSearchState {
       }
     }
     if (d.lm && !d.lmTokenLevel) {
-      const id = token >= 0 ? d.lmToken[token] : d.lm.index(word);
+      let id: number;
+      let offset: number;
+      if (token >= 0) {
+        id = d.lmToken[token];
+        offset = d.lmTokenOffset[token];
+      } else {
+        id = d.lm.index(word);
+        offset = d.isKnown(word, id) ? 0 : d.unknownOffset;
+      }
       d.lm.score(n.lmState, id, this.step);
-      n.lmLog += this.step.log10 * LN10;
+      n.lmLog += (this.step.log10 + offset) * LN10;
       n.lmState = this.step.state;
     }
     n.words++;
@@ -455,7 +485,7 @@ export class BeamSearchState {
     }
     if (d.lm && d.lmTokenLevel) {
       d.lm.score(out.lmState, d.lmToken[c], this.step);
-      out.lmLog += this.step.log10 * LN10;
+      out.lmLog += (this.step.log10 + d.lmTokenOffset[c]) * LN10;
       out.lmState = this.step.state;
     }
     out.fused = this.lmScoreOf(out) + this.hwScoreOf(out);
@@ -474,23 +504,27 @@ export class BeamSearchState {
     const lp = this.cLp;
     // min-heap on (lp, then higher index) of the best `cap` tokens
     let n = 0;
-    let rootLp = -Infinity;
-    for (let v = 0; v < this.V; v++) {
+    const V = this.V;
+    let v = 0;
+    for (; v < V && n < cap; v++) {
       const x = data[off + v];
       if (x === -Infinity) continue;
-      if (n < cap) {
-        let i = n++;
-        while (i > 0) {
-          const parent = (i - 1) >> 1;
-          if (lp[parent] < x || (lp[parent] === x && tok[parent] > v)) break;
-          tok[i] = tok[parent];
-          lp[i] = lp[parent];
-          i = parent;
-        }
-        tok[i] = v;
-        lp[i] = x;
-        rootLp = lp[0];
-      } else if (x > rootLp) {
+      let i = n++;
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        if (lp[parent] < x || (lp[parent] === x && tok[parent] > v)) break;
+        tok[i] = tok[parent];
+        lp[i] = lp[parent];
+        i = parent;
+      }
+      tok[i] = v;
+      lp[i] = x;
+    }
+    // the heap is full: most values lose to its minimum in one comparison
+    let rootLp = lp[0];
+    for (; v < V; v++) {
+      const x = data[off + v];
+      if (x > rootLp) {
         siftDown(tok, lp, n, v, x);
         rootLp = lp[0];
       }

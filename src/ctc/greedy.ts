@@ -41,8 +41,14 @@ export class GreedyState {
     for (let r = 0; r < T; r++, this.t++) {
       const off = r * V;
       let arg = 0;
-      for (let v = 1; v < V; v++) if (data[off + v] > data[off + arg]) arg = v;
-      const lp = data[off + arg];
+      let lp = data[off];
+      for (let v = 1; v < V; v++) {
+        const x = data[off + v];
+        if (x > lp) {
+          lp = x;
+          arg = v;
+        }
+      }
       this.logProb += lp;
       const p = Math.exp(lp);
       if (arg === blank) {

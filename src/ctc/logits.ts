@@ -31,20 +31,19 @@ export function validateLogProbs(m: CtcMatrix, labels: readonly string[], blank:
     throw new SignweaveInputError(`CTC input: vocabulary has ${labels.length} labels but the matrix has V = ${m.V} columns`);
   }
   checkBlank(blank, m.V);
-  const { data, T, V } = m;
-  for (let t = 0; t < T; t++) {
-    const off = t * V;
-    for (let v = 0; v < V; v++) {
-      const x = data[off + v];
-      if (Number.isNaN(x)) throw new SignweaveInputError(`CTC input: NaN at frame ${t}, column ${v} (${JSON.stringify(labels[v])})`);
-      // 1e-4 absorbs float32 rounding of log-softmax outputs at 0
-      if (x > 1e-4) {
-        throw new SignweaveInputError(
-          `CTC input: value ${x} at frame ${t}, column ${v} is not a log-probability (> 0); convert with logSoftmax() or probsToLogProbs()`,
-        );
-      }
-    }
-  }
+  const data = m.data;
+  // one comparison per value on the hot path (false for NaN too); 1e-4 absorbs float32 rounding of log-softmax at 0
+  for (let i = 0; i < data.length; i++) if (!(data[i] <= 1e-4)) badValue(m, labels, i);
+}
+
+function badValue(m: CtcMatrix, labels: readonly string[], i: number): never {
+  const x = m.data[i];
+  const t = Math.floor(i / m.V);
+  const v = i - t * m.V;
+  if (Number.isNaN(x)) throw new SignweaveInputError(`CTC input: NaN at frame ${t}, column ${v} (${JSON.stringify(labels[v])})`);
+  throw new SignweaveInputError(
+    `CTC input: value ${x} at frame ${t}, column ${v} is not a log-probability (> 0); convert with logSoftmax() or probsToLogProbs()`,
+  );
 }
 
 export function checkBlank(blank: number, V: number): void {

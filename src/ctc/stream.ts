@@ -13,6 +13,7 @@ export type CtcStreamOptions = ({ mode: 'greedy' } & CtcVocabularyOptions) | ({ 
 export class CtcStreamDecoder {
   private readonly state: GreedyState | BeamSearchState;
   private readonly V: number;
+  private finished = false;
 
   /** From options, or from a compiled beam decoder (to share its lexicon / LM setup between streams). */
   constructor(options: CtcStreamOptions | CtcBeamDecoder) {
@@ -37,6 +38,7 @@ export class CtcStreamDecoder {
 
   /** Appends frames: a `[T, V]` matrix, or bare row-major log-probabilities whose length is a multiple of V. */
   push(chunk: CtcMatrix | Float32Array | Float64Array): void {
+    if (this.finished) throw new Error('CTC stream: push() after finish()');
     if (chunk instanceof Float32Array || chunk instanceof Float64Array) {
       if (chunk.length % this.V !== 0) {
         throw new SignweaveInputError(`CTC stream: a chunk of ${chunk.length} values is not whole frames of V = ${this.V}`);
@@ -53,6 +55,8 @@ export class CtcStreamDecoder {
 
   /** Ends the stream; the n-best (one hypothesis for greedy decoding), best first. */
   finish(): CtcHypothesis[] {
+    if (this.finished) throw new Error('CTC stream: finish() called twice');
+    this.finished = true;
     return this.state instanceof GreedyState ? [this.state.hypothesis()] : this.state.finish();
   }
 }

@@ -577,9 +577,36 @@ describe('multiple and missing references', () => {
     assert.ok(sentenceTer(hyp, refs).signature.startsWith('nrefs:2|'));
   });
 
+  it('BLEU takes the closest reference length, the shorter one on ties', () => {
+    assert.equal(corpusBleu(['a b c'], [['a b'], ['a b c d']]).refLen, 2);
+    assert.equal(corpusBleu(['a b c'], [['a b c d'], ['a b']]).refLen, 2);
+    assert.equal(corpusBleu(['a b c'], [['a'], ['a b c d']]).refLen, 4);
+  });
+
+  it('chrF keeps the first reference when sentence F-scores tie', () => {
+    // "aa" scores 0 against both "bb" and " "; the first one's reference n-grams enter the corpus statistics.
+    assertClose(corpusChrf(['aa', 'ab'], [['bb', 'ab'], [' ', 'b']]).score, 50, COMPUTED_TOLERANCE, 'tie');
+  });
+
   it('TER counts a block shift as one edit', () => {
     assert.deepEqual(translationEditRate('d e f g h a b c'.split(' '), 'a b c d e f g h'.split(' ')), { numEdits: 1, refLength: 8 });
     assert.deepEqual(translationEditRate(['a', 'b'], []), { numEdits: 2, refLength: 0 });
+  });
+
+  it('TER prefers the earliest target among equally good shifts', () => {
+    assertClose(corpusTer(['man a . mat on cat sat'], [['man mat on sat a . cat']]).score, 28.57142857142857, COMPUTED_TOLERANCE, 'TER');
+  });
+
+  it('TER stops shifting once 1000 shift candidates were tried, dropping the shift found last', () => {
+    const hyp =
+      'cat cat on the sat a mat cat mat bit cat . a on . man the a on a dog man sat dog dog man man dog on sat dog bit ' +
+      'mat a . on mat man mat man a dog the dog on a cat . sat cat';
+    const ref =
+      'cat cat on the sat cat dog dog cat a dog man sat on sat dog bit a dog . the dog . a on . man the mat a on a mat ' +
+      'bit cat man dog on man a mat cat . sat mat man mat man on a';
+    const score = corpusTer([hyp], [[ref]]);
+    assert.equal(score.numEdits, 16);
+    assert.equal(score.score, 32);
   });
 });
 
@@ -607,6 +634,8 @@ describe('slt-legacy mode (neccam/slt signjoey, Sign2GPT)', () => {
     assert.throws(() => corpusBleu(['a'], [['a']], { mode: 'slt-legacy', tokenize: '13a' }), /slt-legacy fixes tokenize to "none", got "13a"/);
     assert.throws(() => corpusBleu(['a'], [['a']], { mode: 'slt-legacy', effectiveOrder: true }), /fixes effectiveOrder/);
     assert.throws(() => sentenceBleu('a', ['a'], { mode: 'slt-legacy', smoothValue: 0.1 }), /fixes smoothValue/);
+    assert.equal(corpusBleu(['a'], [['a']], { mode: 'slt-legacy', smoothValue: null }).signature, corpusBleu(['a'], [['a']], BLEU_PRESETS['slt-legacy']).signature);
+    assert.throws(() => corpusBleu(['a'], [['a']], { mode: 'toString' as 'sacrebleu' }), /unknown BLEU mode "toString"/);
   });
 });
 

@@ -88,10 +88,15 @@ export const BLEU_PRESETS: Readonly<Record<BleuMode, Readonly<BleuOptions>>> = {
   },
 };
 
+function presetFor(caller: string, mode: BleuMode): Readonly<BleuOptions> {
+  if (!Object.hasOwn(BLEU_PRESETS, mode)) {
+    throw new SignweaveInputError(`${caller}: unknown BLEU mode ${JSON.stringify(mode)}; expected sacrebleu or slt-legacy`);
+  }
+  return BLEU_PRESETS[mode];
+}
+
 export function bleuPreset(mode: BleuMode): BleuOptions {
-  const preset = BLEU_PRESETS[mode];
-  if (!preset) throw new SignweaveInputError(`unknown BLEU mode ${JSON.stringify(mode)}; expected sacrebleu or slt-legacy`);
-  return { ...preset };
+  return { ...presetFor('bleuPreset', mode) };
 }
 
 /** What `compute_bleu` returns, from sufficient statistics alone. */
@@ -148,13 +153,13 @@ function checkSmoothing(caller: string, method: unknown, value: unknown): void {
 
 function resolveBleuOptions(caller: string, options: BleuOptions, sentenceLevel: boolean): ResolvedBleuOptions {
   const mode = options.mode ?? 'sacrebleu';
-  const preset = BLEU_PRESETS[mode];
-  if (!preset) throw new SignweaveInputError(`${caller}: unknown mode ${JSON.stringify(mode)}; expected sacrebleu or slt-legacy`);
+  const preset = presetFor(caller, mode);
   if (mode === 'slt-legacy') {
     for (const key of ['tokenize', 'smoothMethod', 'smoothValue', 'maxNgramOrder', 'effectiveOrder'] as const) {
-      if (options[key] !== undefined && options[key] !== preset[key]) {
+      const value = options[key];
+      if (value !== undefined && value !== null && value !== preset[key]) {
         throw new SignweaveInputError(
-          `${caller}: mode slt-legacy fixes ${key} to ${JSON.stringify(preset[key])}, got ${JSON.stringify(options[key])}`,
+          `${caller}: mode slt-legacy fixes ${key} to ${JSON.stringify(preset[key])}, got ${JSON.stringify(value)}`,
         );
       }
     }
