@@ -1,20 +1,22 @@
 /**
- * CTC decoding benchmark: `node --import tsx bench/ctc.ts [--json]`.
+ * CTC decoding speed, single-threaded:
  * - prefix beam search on the LibriSpeech logits from pyctcdecode's tests (371 frames × 29) at beam 16 and 64;
  * - the sign-language case: 160 frames over a 10,000-gloss vocabulary (seeded synthetic log-softmax, one true
- *   gloss per short segment with most of the mass, blanks between), beam 16, with and without a lexicon, plus
- *   T = 80 … 640 to check that time per frame stays flat;
- * - greedy decoding of the same inputs as the baseline for the ratios.
- * Single-threaded; the goal is < 20 ms per 160-frame, 10k-vocabulary sentence at beam 16.
+ *   gloss per short segment with most of the mass, blanks between), beam 16, with and without a lexicon, and
+ *   T = 80 … 640 to check that the time per frame stays flat;
+ * - greedy decoding of each input as the baseline of the ratio.
+ * Goal: < 20 ms per 160-frame, 10k-vocabulary sentence at beam 16.
+ *
+ *   node --import tsx bench/ctc.ts [--runs 25] [--json]
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CtcBeamDecoder, fromRows, greedyDecode, Lexicon, logSoftmax, type BeamSearchOptions, type CtcMatrix } from '../src/ctc/index.js';
+import { sharedPath } from '../test/helpers/shared.js';
+import { benchArgs, printReport, timeRuns } from './harness.js';
 
-const json = process.argv.includes('--json');
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const sharedRoot = process.env.SIGNWEAVE_SHARED ?? join(repoRoot, '..', 'shared');
+const args = benchArgs();
+// a decode takes milliseconds: more runs than the harness default keep the median steady
+const runs = Math.max(args.runs, 25);
 
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -25,20 +27,6 @@ function mulberry32(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-/** Median wall time of `fn` in ms over at least `minRuns` runs and `minMs` total, after warm-up. */
-function time(fn: () => unknown, minRuns = 7, minMs = 400): number {
-  for (let i = 0; i < 3; i++) fn();
-  const samples: number[] = [];
-  const start = performance.now();
-  while (samples.length < minRuns || performance.now() - start < minMs) {
-    const t0 = performance.now();
-    fn();
-    samples.push(performance.now() - t0);
-  }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
 }
 
 /**
@@ -68,41 +56,48 @@ function signLogits(T: number, V: number, seed: number): { m: CtcMatrix; truth: 
   return { m: logSoftmax({ data, T, V }), truth };
 }
 
-interface Row {
+type Row = {
   case: string;
   T: number;
   V: number;
   beam: number;
-  msPerDecode: number;
-  framesPerSecond: number;
-  msPerFrame: number;
-  greedyMs: number;
-  ratioToGreedy: number;
-  text?: string;
-}
+  'ms/decode': number;
+  'frames/s': number;
+  'µs/frame': number;
+  'greedy ms': number;
+  '× greedy': number;
+};
 const rows: Row[] = [];
+const round = (x: number, digits: number): number => Number(x.toFixed(digits));
+
+/** 100 ms of untimed calls first: sub-millisecond functions need many calls before they are optimised. */
+function medianMs(fn: () => unknown): number {
+  const warm = performance.now() + 100;
+  while (performance.now() < warm) fn();
+  return timeRuns(fn, runs).medianSeconds * 1000;
+}
 
 function bench(name: string, m: CtcMatrix, options: BeamSearchOptions): Row {
   const decoder = new CtcBeamDecoder(options);
-  const ms = time(() => decoder.decode(m));
-  const greedyMs = time(() => greedyDecode(m, options));
+  const ms = medianMs(() => decoder.decode(m));
+  const greedyMs = medianMs(() => greedyDecode(m, options));
   const row: Row = {
     case: name,
     T: m.T,
     V: m.V,
     beam: decoder.beamWidth,
-    msPerDecode: ms,
-    framesPerSecond: (m.T / ms) * 1000,
-    msPerFrame: ms / m.T,
-    greedyMs,
-    ratioToGreedy: ms / greedyMs,
+    'ms/decode': round(ms, 3),
+    'frames/s': Math.round((m.T / ms) * 1000),
+    'µs/frame': round((ms / m.T) * 1000, 1),
+    'greedy ms': round(greedyMs, 3),
+    '× greedy': round(ms / greedyMs, 1),
   };
   rows.push(row);
   return row;
 }
 
 // LibriSpeech (pyctcdecode's sample: 28 labels + blank appended last)
-const libriRaw = JSON.parse(readFileSync(join(sharedRoot, 'data', 'metrics_reference_vectors', 'ctc_testdata', 'pyctcdecode_libri_logits.json'), 'utf8')) as number[][];
+const libriRaw = JSON.parse(readFileSync(sharedPath('data', 'metrics_reference_vectors', 'ctc_testdata', 'pyctcdecode_libri_logits.json'), 'utf8')) as number[][];
 const libri = logSoftmax(fromRows(libriRaw));
 const libriLabels = [' ', ...'abcdefghijklmnopqrstuvwxyz', "'", ''];
 for (const beam of [16, 64]) bench(`librispeech beam ${beam}`, libri, { labels: libriLabels, blank: 28, beamWidth: beam });
@@ -120,16 +115,10 @@ const top = new CtcBeamDecoder(signOptions).decode(sentence.m)[0];
 const correct = top.tokens.length === sentence.truth.length && top.tokens.every((t, i) => t === sentence.truth[i]);
 for (const T of [80, 160, 320, 640]) bench(`sign 10k glosses, beam 16, T=${T} (linearity)`, signLogits(T, V, T).m, signOptions);
 
-if (json) {
-  process.stdout.write(`${JSON.stringify({ node: process.version, rows, signTopIsTruth: correct }, null, 2)}\n`);
-} else {
-  const pad = (s: string, n: number): string => s.padEnd(n);
-  console.log(`node ${process.version}, one thread\n`);
-  console.log(`${pad('case', 62)}${pad('ms/decode', 11)}${pad('frames/s', 11)}${pad('µs/frame', 10)}${pad('greedy ms', 11)}× greedy`);
-  for (const r of rows) {
-    console.log(
-      `${pad(r.case, 62)}${pad(r.msPerDecode.toFixed(2), 11)}${pad(Math.round(r.framesPerSecond).toString(), 11)}${pad((r.msPerFrame * 1000).toFixed(1), 10)}${pad(r.greedyMs.toFixed(2), 11)}${r.ratioToGreedy.toFixed(1)}`,
-    );
-  }
-  console.log(`\nsign sentence: ${plain.msPerDecode.toFixed(2)} ms without, ${withLexicon.msPerDecode.toFixed(2)} ms with the lexicon (goal < 20 ms); top hypothesis ${correct ? 'equals' : 'differs from'} the true glosses`);
+const setup = { runs, lexiconGlosses: lexiconWords.length, signTopIsTruth: correct };
+printReport('ctc', setup, rows, args.json);
+if (!args.json) {
+  process.stdout.write(
+    `sign sentence (160 frames, 10k glosses, beam 16): ${plain['ms/decode']} ms, ${withLexicon['ms/decode']} ms with the lexicon (goal < 20 ms)\n`,
+  );
 }

@@ -1,0 +1,10 @@
+export * from './types.js';
+export * from './tokenizers.js';
+export * from './bleu.js';
+export * from './chrf.js';
+export * from './ter.js';
+export * from './rouge.js';
+export * from './wer.js';
+export * from './accuracy.js';
+export * from './registry.js';
+export type { ReferenceStreams, ScoreFormatOptions } from './sacrebleu-common.js';

@@ -1,0 +1,9 @@
+/**
+ * signweave's public API. Stages appear here as they are built, in the order data flows through them
+ * (see ARCHITECTURE.md): shared contracts, evaluation metrics, CTC decoding.
+ */
+export * from './types.js';
+export { SignweaveInputError } from './errors.js';
+export { SIGNWEAVE_VERSION } from './version.js';
+export * from './eval/metrics/index.js';
+export * from './ctc/index.js';
