@@ -2,13 +2,15 @@
 import { Command } from '@commander-js/extra-typings';
 import { SignweaveInputError } from '../errors.js';
 import { SIGNWEAVE_VERSION } from '../version.js';
+import { ctcDecodeCommand } from './commands/ctc-decode.js';
 import { scoreCommand } from './commands/score.js';
 
 const program = new Command('signweave')
   .description('Sign-language video to English (SignBind-LLM): experts, router, fusion, LLM decoder, evaluation.')
   .version(SIGNWEAVE_VERSION)
   .showHelpAfterError('(run with --help for usage)')
-  .addCommand(scoreCommand);
+  .addCommand(scoreCommand)
+  .addCommand(ctcDecodeCommand);
 
 try {
   await program.parseAsync(process.argv);

@@ -3,8 +3,9 @@ export { beamSearch, BeamSearchState, CtcBeamDecoder, type BeamSearchOptions, ty
 export { greedyDecode, GreedyState } from './greedy.js';
 export { type HotwordOptions } from './hotwords.js';
 export { Lexicon, type CompiledLexicon } from './lexicon.js';
-export { checkShape, fromRows, fromSequence, logSoftmax, probsToLogProbs, validateLogProbs, type ConvertOptions, type CtcMatrix } from './logits.js';
+export { checkNormalized, checkShape, fromRows, fromSequence, logSoftmax, probsToLogProbs, validateLogProbs, type ConvertOptions, type CtcMatrix } from './logits.js';
 export { CtcStreamDecoder, type CtcStreamOptions } from './stream.js';
 export { toTokenStream, toWordStream } from './token-stream.js';
 export type { CtcHypothesis, CtcSpan, CtcVocabularyOptions, WordMode } from './types.js';
 export { CtcVocabulary, groupWords, type CtcWordSpan } from './vocab.js';
+export { readLabelsFile, readMatrixFile } from './files.js';

@@ -36,6 +36,27 @@ export function validateLogProbs(m: CtcMatrix, labels: readonly string[], blank:
   for (let i = 0; i < data.length; i++) if (!(data[i] <= 1e-4)) badValue(m, labels, i);
 }
 
+/**
+ * Checks that every frame's probabilities sum to 1 within `tolerance` (in log space): the decoders' scores are only
+ * probabilities when they do. Not on the decoding hot path; callers that take matrices from users run it.
+ */
+export function checkNormalized(m: CtcMatrix, tolerance = 1e-3): void {
+  checkShape(m);
+  const { data, T, V } = m;
+  for (let t = 0; t < T; t++) {
+    let max = -Infinity;
+    for (let v = 0; v < V; v++) max = Math.max(max, data[t * V + v]);
+    let sum = 0;
+    for (let v = 0; v < V; v++) sum += Math.exp(data[t * V + v] - max);
+    const logSum = max + Math.log(sum);
+    if (!(Math.abs(logSum) <= tolerance)) {
+      throw new SignweaveInputError(
+        `CTC input: frame ${t} is not a log-probability distribution (log-sum-exp ${logSum.toFixed(6)}, expected 0); pass raw network outputs as logits so they are log-softmaxed`,
+      );
+    }
+  }
+}
+
 function badValue(m: CtcMatrix, labels: readonly string[], i: number): never {
   const x = m.data[i];
   const t = Math.floor(i / m.V);

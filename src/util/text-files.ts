@@ -22,14 +22,7 @@ export interface TextLines {
  * `-` reads standard input. Unreadable files and invalid UTF-8 are input errors naming the file.
  */
 export function readLines(path: string): TextLines {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path === '-' ? 0 : path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const reason = (code && READ_ERRORS[code]) ?? (err as Error).message;
-    throw new SignweaveInputError(`cannot read ${describePath(path)}: ${reason}`);
-  }
+  const bytes = readInputFile(path);
   let text: string;
   try {
     text = strictUtf8.decode(bytes);
@@ -42,6 +35,17 @@ export function readLines(path: string): TextLines {
   const lines = text.split(/\r?\n/);
   if (lines[lines.length - 1] === '') lines.pop();
   return { path, lines, sha256 };
+}
+
+/** Reads a whole input file (`-` = standard input); failures are input errors naming the file and the reason. */
+export function readInputFile(path: string, what = ''): Buffer {
+  try {
+    return readFileSync(path === '-' ? 0 : path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = (code && READ_ERRORS[code]) ?? (err as Error).message;
+    throw new SignweaveInputError(`cannot read ${what ? `${what} ` : ''}${describePath(path)}: ${reason}`);
+  }
 }
 
 function describePath(path: string): string {
