@@ -13,21 +13,11 @@ import { readFileSync } from 'node:fs';
 import { CtcBeamDecoder, fromRows, greedyDecode, Lexicon, logSoftmax, type BeamSearchOptions, type CtcMatrix } from '../src/ctc/index.js';
 import { sharedPath } from '../test/helpers/shared.js';
 import { benchArgs, printReport, timeRuns } from './harness.js';
+import { mulberry32 } from '../src/util/random.js';
 
 const args = benchArgs();
 // a decode takes milliseconds: more runs than the harness default keep the median steady
 const runs = Math.max(args.runs, 25);
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Synthetic gloss logits: segments of 2–5 frames of one true gloss (logit +9, three confusable glosses +6.5,

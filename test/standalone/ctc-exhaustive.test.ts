@@ -13,17 +13,7 @@ import {
   type BeamSearchOptions,
   type CtcMatrix,
 } from '../../src/ctc/index.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/util/random.js';
 
 function randomLogProbs(rand: () => number, T: number, V: number, spread: number): CtcMatrix {
   const data = new Float64Array(T * V);

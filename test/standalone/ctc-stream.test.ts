@@ -10,17 +10,7 @@ import {
   type CtcMatrix,
   type CtcStreamOptions,
 } from '../../src/ctc/index.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/util/random.js';
 
 /** Random frames that look like a CTC model's: mostly blank, now and then one token dominates. */
 function randomFrames(rand: () => number, T: number, V: number, blank: number): CtcMatrix {
