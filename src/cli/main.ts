@@ -3,6 +3,7 @@ import { Command } from '@commander-js/extra-typings';
 import { SignweaveInputError } from '../errors.js';
 import { SIGNWEAVE_VERSION } from '../version.js';
 import { ctcDecodeCommand } from './commands/ctc-decode.js';
+import { fingerspellCommand, phonemesCommand, pseudoglossCommand } from './commands/pseudogloss.js';
 import { scoreCommand } from './commands/score.js';
 
 const program = new Command('signweave')
@@ -10,7 +11,10 @@ const program = new Command('signweave')
   .version(SIGNWEAVE_VERSION)
   .showHelpAfterError('(run with --help for usage)')
   .addCommand(scoreCommand)
-  .addCommand(ctcDecodeCommand);
+  .addCommand(ctcDecodeCommand)
+  .addCommand(pseudoglossCommand)
+  .addCommand(phonemesCommand)
+  .addCommand(fingerspellCommand);
 
 try {
   await program.parseAsync(process.argv);
