@@ -25,8 +25,19 @@ export function benchArgs(): BenchArgs {
   return { runs, json: values.json, python: values.python };
 }
 
+export interface Timing<T> {
+  value: T;
+  medianSeconds: number;
+  allSeconds: number[];
+}
+
+function median(seconds: number[]): number {
+  const sorted = [...seconds].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
 /** One untimed warm-up (JIT), then `runs` timed calls; the median is robust to a busy second core. */
-export function timeRuns<T>(fn: () => T, runs: number): { value: T; medianSeconds: number; allSeconds: number[] } {
+export function timeRuns<T>(fn: () => T, runs: number): Timing<T> {
   let value = fn();
   const allSeconds: number[] = [];
   for (let r = 0; r < runs; r++) {
@@ -34,8 +45,19 @@ export function timeRuns<T>(fn: () => T, runs: number): { value: T; medianSecond
     value = fn();
     allSeconds.push(Number(process.hrtime.bigint() - start) / 1e9);
   }
-  const sorted = [...allSeconds].sort((a, b) => a - b);
-  return { value, medianSeconds: sorted[Math.floor(sorted.length / 2)], allSeconds };
+  return { value, medianSeconds: median(allSeconds), allSeconds };
+}
+
+/** `timeRuns` for work that is asynchronous. */
+export async function timeRunsAsync<T>(fn: () => Promise<T>, runs: number): Promise<Timing<T>> {
+  let value = await fn();
+  const allSeconds: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const start = process.hrtime.bigint();
+    value = await fn();
+    allSeconds.push(Number(process.hrtime.bigint() - start) / 1e9);
+  }
+  return { value, medianSeconds: median(allSeconds), allSeconds };
 }
 
 /** The English sentences of the How2Sign training labels (Uni-Sign JSONL), in file order. */

@@ -45,10 +45,11 @@ export interface Token {
   expanded: boolean;
 }
 
+/** Shared between the glosser and fingerspelling detection of one sentence (see `analyse`): read-only. */
 export interface Analysis {
   /** The normalised sentence (`normalizeEnglish`) that token offsets refer to. */
-  text: string;
-  tokens: Token[];
+  readonly text: string;
+  readonly tokens: readonly Readonly<Token>[];
 }
 
 const require = createRequire(import.meta.url);
@@ -110,8 +111,17 @@ function rawTokens(text: string): RawToken[] {
 /**
  * Normalises a sentence (`normalizeEnglish`), then tokenizes, expands contractions, tags (Universal POS) and
  * lemmatises it. Deterministic: the same sentence gives the same analysis whatever was analysed before.
+ * The last analysis is kept, because building Stage-1 targets analyses each sentence twice in a row (glosser, then
+ * fingerspelling detection).
  */
 export function analyse(sentence: string): Analysis {
+  if (lastAnalysis?.sentence !== sentence) lastAnalysis = { sentence, analysis: analyseUncached(sentence) };
+  return lastAnalysis.analysis;
+}
+
+let lastAnalysis: { sentence: string; analysis: Analysis } | undefined;
+
+function analyseUncached(sentence: string): Analysis {
   const text = normalizeEnglish(sentence);
   const raw = rawTokens(text);
   if (raw.length === 0) return { text, tokens: [] };

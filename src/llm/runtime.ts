@@ -28,7 +28,7 @@ export interface LlamaRuntimeOptions {
   gpu?: RuntimeGpu;
   /** Minimum level of llama.cpp's own messages passed to `logger` (default `'warn'`). */
   logLevel?: RuntimeLogLevel;
-  /** Receives llama.cpp's messages and the runtime's own notes (the GPU fallback). Default: node-llama-cpp's console logger. */
+  /** Receives llama.cpp's messages and the runtime's own notes (the GPU fallback). Default: stderr, so stdout stays for results. */
   logger?: RuntimeLogger;
   /** Upper bound on llama.cpp threads for the whole process (node-llama-cpp's default: the CPU's math cores, at least 4). */
   maxThreads?: number;
@@ -148,6 +148,11 @@ function sha256Of(id: GgufFileIdentity): Promise<string> {
 
 export type RuntimeModelOptions = Omit<LlamaModelOptions, 'modelPath'>;
 
+/** Writes each message to stderr as `[llama.cpp <level>] message`. */
+function stderrLogger(level: RuntimeLogLevel, message: string): void {
+  process.stderr.write(`[llama.cpp ${level}] ${message.trimEnd()}\n`);
+}
+
 export class LlamaRuntime {
   private readonly models = new Map<string, Promise<RuntimeModel>>();
 
@@ -162,7 +167,7 @@ export class LlamaRuntime {
   static async start(options: LlamaRuntimeOptions = {}): Promise<LlamaRuntime> {
     const requestedGpu = options.gpu ?? 'auto';
     const sink = {
-      logger: options.logger ?? ((level, message) => Llama.defaultConsoleLogger(LlamaLogLevel[level], message)),
+      logger: options.logger ?? stderrLogger,
     } satisfies { logger: RuntimeLogger };
     const common = {
       build: 'never',
