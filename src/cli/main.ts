@@ -2,6 +2,7 @@
 import { Command } from '@commander-js/extra-typings';
 import { SignweaveInputError } from '../errors.js';
 import { SIGNWEAVE_VERSION } from '../version.js';
+import { InterruptedError } from './interrupt.js';
 import { ctcDecodeCommand } from './commands/ctc-decode.js';
 import { fingerspellCommand, phonemesCommand, pseudoglossCommand } from './commands/pseudogloss.js';
 import { scoreCommand } from './commands/score.js';
@@ -19,7 +20,10 @@ const program = new Command('signweave')
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof SignweaveInputError) {
+  if (err instanceof InterruptedError) {
+    process.stderr.write('signweave: interrupted\n');
+    process.exitCode = 130;
+  } else if (err instanceof SignweaveInputError) {
     process.stderr.write(`signweave: ${err.message}\n`);
     process.exitCode = err.exitCode;
   } else {

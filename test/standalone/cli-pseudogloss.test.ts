@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseVocabFile } from '../../src/vocab.js';
 import { runCli } from '../helpers/cli.js';
-import { sharedPath } from '../helpers/shared.js';
+import { repoRoot, sharedPath } from '../helpers/shared.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'signweave-pg-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -103,6 +105,22 @@ describe('signweave pseudogloss', () => {
     const run = runCli(['pseudogloss', '--dataset', 'openasl', '--input', input, '--out', join(outDir, 't.jsonl'), '--strict', '--no-progress']);
     assert.equal(run.status, 2);
     assert.match(run.stderr, /strict\.jsonl:2: field "text" is missing or empty/);
+    assert.deepEqual(readdirSync(outDir), []);
+  });
+
+  it('Ctrl-C stops a corpus run with exit code 130 and leaves no file behind', async () => {
+    const outDir = mkdtempSync(join(dir, 'interrupt-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts'), 'pseudogloss', '--dataset', 'how2sign',
+      '--input', sharedPath('data', 'how2sign', 'unisign_labels_jsonl', 'labels.train.jsonl'), '--out', join(outDir, 't.jsonl'), '--no-progress'], { cwd: repoRoot });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = once(child, 'exit');
+    // interrupt once the run is writing (its temp file exists), i.e. mid-corpus
+    while (readdirSync(outDir).length === 0) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    const [code] = await exited;
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, /signweave: interrupted/);
     assert.deepEqual(readdirSync(outDir), []);
   });
 

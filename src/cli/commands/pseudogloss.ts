@@ -9,6 +9,7 @@ import { SignweaveInputError } from '../../errors.js';
 import { AtomicLineWriter, writeFileAtomic } from '../../util/atomic-write.js';
 import { formatVocabFile } from '../../vocab.js';
 import { SIGNWEAVE_VERSION } from '../../version.js';
+import { interruptSignal } from '../interrupt.js';
 import { createProgress } from '../progress.js';
 
 const tool = (command: string) => ({ name: 'signweave', version: SIGNWEAVE_VERSION, command });
@@ -84,12 +85,14 @@ async function buildCorpusTargets(
   const writer = new AtomicLineWriter(options.out);
   const progress = createProgress('pseudogloss', sentences.length, options.progress);
   const started = performance.now();
+  const signal = interruptSignal();
   try {
     for (const [i, sentence] of sentences.entries()) {
+      signal.throwIfAborted();
       const record = await builder.build(sentence, { path: corpus.path, sha256: corpus.sha256 });
       stats.add(record);
       await writer.writeLine(JSON.stringify(record));
-      if (i % 64 === 63 || i === sentences.length - 1) progress.update(i + 1);
+      progress.update(i + 1);
     }
     await writer.commit();
   } catch (err) {
