@@ -23,3 +23,14 @@ export interface TokenStream {
   tokens: TimedToken[];
   logits?: Sequence;
 }
+
+/** One decoded video frame: packed RGB24, row-major (`width * height * 3` bytes). */
+export interface VideoFrame {
+  /** 0-based index in the decoded stream (after any time range and frame-rate resampling). */
+  index: number;
+  /** Presentation time in seconds from the start of the video file (not of the requested range). */
+  time: number;
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
