@@ -1,0 +1,18 @@
+/** Video input: probing, decoding to RGB24 frames with bounded memory, and HF-style preprocessing into model inputs. */
+export { checkVideoFile, probeVideo, type Rational, type ToolOptions, type VideoInfo } from './probe.js';
+export { decodeVideo, VideoDecoder, type DecodeOptions, type DecodeTarget } from './decode.js';
+export {
+  cropFrame,
+  ffmpegPreprocessFilter,
+  frameToTensor,
+  loadImageProcessorConfig,
+  parseImageProcessorConfig,
+  preprocessFrame,
+  preprocessGeometry,
+  resizeAndCrop,
+  resizeFrame,
+  RESAMPLE_FILTERS,
+  type ImageProcessorConfig,
+  type ImageTensor,
+  type PreprocessGeometry,
+} from './preprocess.js';
