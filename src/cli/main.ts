@@ -5,6 +5,7 @@ import { SIGNWEAVE_VERSION } from '../version.js';
 import { InterruptedError } from './interrupt.js';
 import { ctcDecodeCommand } from './commands/ctc-decode.js';
 import { fingerspellCommand, phonemesCommand, pseudoglossCommand } from './commands/pseudogloss.js';
+import { modelsCommand } from './commands/models.js';
 import { scoreCommand } from './commands/score.js';
 
 const program = new Command('signweave')
@@ -15,7 +16,8 @@ const program = new Command('signweave')
   .addCommand(ctcDecodeCommand)
   .addCommand(pseudoglossCommand)
   .addCommand(phonemesCommand)
-  .addCommand(fingerspellCommand);
+  .addCommand(fingerspellCommand)
+  .addCommand(modelsCommand);
 
 try {
   await program.parseAsync(process.argv);

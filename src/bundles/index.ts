@@ -1,0 +1,7 @@
+export { DEMO_BUNDLES, initDemoBundles, type DemoBundleOptions } from './demo.js';
+export { Bundle, inspectBundle, loadBundle, MANIFEST_FILE, sha256File, type BundleInspection, type BundleRef, type LoadBundleOptions } from './loader.js';
+export { buildRouterModel, loadRouterBundle, POOLED_INPUT, ROUTER_MLP, routerLayers, type RouterModelOptions } from './router.js';
+export * from './schema.js';
+export { checkManifest, formatProblems, validateManifest, type BundleProblem } from './validate.js';
+export { verifyBundle, verifyBundles, type BundleReport } from './verify.js';
+export { MODEL_FILE, VOCAB_FILE, writeBundle, type WriteBundleOptions } from './writer.js';
