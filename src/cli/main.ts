@@ -5,6 +5,7 @@ import { SIGNWEAVE_VERSION } from '../version.js';
 import { InterruptedError } from './interrupt.js';
 import { ctcDecodeCommand } from './commands/ctc-decode.js';
 import { fingerspellCommand, phonemesCommand, pseudoglossCommand } from './commands/pseudogloss.js';
+import { landmarksCommand } from './commands/landmarks.js';
 import { modelsCommand } from './commands/models.js';
 import { scoreCommand } from './commands/score.js';
 
@@ -17,6 +18,7 @@ const program = new Command('signweave')
   .addCommand(pseudoglossCommand)
   .addCommand(phonemesCommand)
   .addCommand(fingerspellCommand)
+  .addCommand(landmarksCommand)
   .addCommand(modelsCommand);
 
 try {
