@@ -4,6 +4,7 @@ import { SignweaveInputError } from '../errors.js';
 import { SIGNWEAVE_VERSION } from '../version.js';
 import { InterruptedError } from './interrupt.js';
 import { ctcDecodeCommand } from './commands/ctc-decode.js';
+import { featuresCommand } from './commands/features.js';
 import { fingerspellCommand, phonemesCommand, pseudoglossCommand } from './commands/pseudogloss.js';
 import { landmarksCommand } from './commands/landmarks.js';
 import { modelsCommand } from './commands/models.js';
@@ -19,6 +20,7 @@ const program = new Command('signweave')
   .addCommand(phonemesCommand)
   .addCommand(fingerspellCommand)
   .addCommand(landmarksCommand)
+  .addCommand(featuresCommand)
   .addCommand(modelsCommand);
 
 try {

@@ -1,0 +1,48 @@
+/** Content hashes: files streamed through sha256, and ONNX models together with their external weight files. */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { SignweaveInputError } from '../errors.js';
+import { decodeModel, readOnnxInfo, type OnnxFileInfo } from '../graph/proto.js';
+import { readInputFile } from '../util/text-files.js';
+
+const READ_ERRORS: Record<string, string> = { ENOENT: 'no such file', EISDIR: 'it is a directory', EACCES: 'permission denied' };
+
+/** sha256 of a file's bytes, read in chunks (a video may be gigabytes); unreadable files are input errors naming it. */
+export async function sha256File(path: string, what = 'file', signal?: AbortSignal): Promise<string> {
+  const hash = createHash('sha256');
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, signal })) hash.update(chunk as Buffer);
+  } catch (err) {
+    if ((err as Error).name === 'AbortError') throw signal?.reason ?? err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new SignweaveInputError(`cannot read ${what} ${path}: ${(code && READ_ERRORS[code]) ?? (err as Error).message}`);
+  }
+  return hash.digest('hex');
+}
+
+export interface OnnxInspection {
+  info: OnnxFileInfo;
+  /** See `BackboneInfo.sha256`. */
+  sha256: string;
+  /** External weight files the graph names, relative to its folder, sorted. */
+  externalFiles: string[];
+}
+
+/** Reads an ONNX file once: its inputs and outputs, and a hash that covers its external weight files. */
+export async function inspectOnnx(path: string): Promise<OnnxInspection> {
+  const bytes = readInputFile(path, 'ONNX model');
+  const info = readOnnxInfo(bytes, path);
+  const graphSha = createHash('sha256').update(bytes).digest('hex');
+  const locations = new Set<string>();
+  for (const t of decodeModel(bytes, path).graph?.initializer ?? []) {
+    for (const entry of t.externalData ?? []) if (entry.key === 'location' && entry.value) locations.add(entry.value);
+  }
+  const externalFiles = [...locations].sort();
+  if (externalFiles.length === 0) return { info, sha256: graphSha, externalFiles };
+  const combined = createHash('sha256').update(`onnx ${graphSha}\n`);
+  for (const file of externalFiles) {
+    combined.update(`${file} ${await sha256File(join(dirname(path), file), `external weights of ${path}:`)}\n`);
+  }
+  return { info, sha256: combined.digest('hex'), externalFiles };
+}
