@@ -1,25 +1,12 @@
 /** Content hashes: files streamed through sha256, and ONNX models together with their external weight files. */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { SignweaveInputError } from '../errors.js';
 import { decodeModel, readOnnxInfo, type OnnxFileInfo } from '../graph/proto.js';
 import { readInputFile } from '../util/text-files.js';
 
-const READ_ERRORS: Record<string, string> = { ENOENT: 'no such file', EISDIR: 'it is a directory', EACCES: 'permission denied' };
+import { sha256File } from '../util/hash.js';
 
-/** sha256 of a file's bytes, read in chunks (a video may be gigabytes); unreadable files are input errors naming it. */
-export async function sha256File(path: string, what = 'file', signal?: AbortSignal): Promise<string> {
-  const hash = createHash('sha256');
-  try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, signal })) hash.update(chunk as Buffer);
-  } catch (err) {
-    if ((err as Error).name === 'AbortError') throw signal?.reason ?? err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new SignweaveInputError(`cannot read ${what} ${path}: ${(code && READ_ERRORS[code]) ?? (err as Error).message}`);
-  }
-  return hash.digest('hex');
-}
+export { sha256File };
 
 export interface OnnxInspection {
   info: OnnxFileInfo;

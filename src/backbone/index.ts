@@ -19,5 +19,5 @@ export {
   type VideoIdentity,
 } from './cache.js';
 export { decodeNpyFloat32, encodeNpy } from './npy.js';
-export { inspectOnnx, sha256File, type OnnxInspection } from './hash.js';
+export { inspectOnnx, type OnnxInspection } from './hash.js';
 export { buildVit, dinov2PreprocessorConfig, writeHfVitFolder, type HfFolderOptions, type VitOptions } from './vit.js';

@@ -1,14 +1,19 @@
 /**
- * Demo bundles: seeded, untrained sign / fingerspelling / lipreading / router bundles that exercise the whole
- * runtime (loading, ONNX Runtime, decoding, routing) without any trained weights. Their outputs are meaningless.
- * Each kind is one entry of `DEMO_BUNDLES`.
+ * Demo bundles: seeded, untrained sign / fingerspelling / lipreading / router / fusion bundles that exercise the
+ * whole runtime (loading, ONNX Runtime, decoding, routing, fusion) without any trained weights. Their outputs are
+ * meaningless. Each bundle is one entry of `DEMO_BUNDLES`; they fit together (the fusion bundles read the experts'
+ * logits and emit the sign expert's gloss vocabulary), and there is one fusion bundle per fusion variant, so every
+ * ablation can run on the demo.
  */
 import { join } from 'node:path';
 import { FINGERSPELL_VOCAB, buildFingerspellHead } from '../experts/fingerspell/index.js';
 import { LIPREAD_VOCAB, LIPS_INPUT, buildLipreadModel } from '../experts/lipread/model.js';
 import { FEATURES_INPUT } from '../experts/shared.js';
 import { buildSignHead, signVocabulary } from '../experts/sign/index.js';
+import type { FusionConfig } from '../fusion/config.js';
+import { buildFusionModel } from '../fusion/graphs.js';
 import { ROUTER_CLASSES } from '../router/router.js';
+import { FUSION_VARIANT_NAMES, fusionStreams, fusionVariantConfig, type FusionVariant } from './fusion.js';
 import { POOLED_INPUT, buildRouterModel } from './router.js';
 import type { BundleManifest } from './schema.js';
 import { writeBundle } from './writer.js';
@@ -49,6 +54,48 @@ interface DemoEntry {
 
 function common(name: string, seed: number) {
   return { name, version: '0.0.0', weights: 'random' as const, provenance: { seed, notes: UNTRAINED } };
+}
+
+/** Folder of the demo fusion bundle of each variant: `fusion` for the full model's, `fusion-<variant>` for the others. */
+export function demoFusionFolder(variant: FusionVariant): string {
+  return variant === 'gated' ? 'fusion' : `fusion-${variant}`;
+}
+
+/**
+ * The full model's fusion over the demo experts: their CTC logits as posteriors (so the streams' widths are the
+ * experts' vocabulary sizes), the sign vocabulary as the pseudo-gloss vocabulary, the lip stream at the lipreading
+ * expert's temporal stride.
+ */
+function demoFusionConfig(o: ResolvedDemoOptions): FusionConfig {
+  const glosses = signVocabulary(o.signVocab).length;
+  return {
+    type: 'gated',
+    inputs: { sign: glosses, fingerspell: FINGERSPELL_VOCAB.length, lips: LIPREAD_VOCAB.length },
+    vocabSize: glosses,
+    d: 64,
+    softmaxInputs: true,
+    lipStride: o.lipStride,
+    heads: 4,
+    layers: 2,
+    maxLen: o.maxFrames,
+  };
+}
+
+function fusionEntry(variant: FusionVariant): DemoEntry {
+  return {
+    folder: demoFusionFolder(variant),
+    write: (dir, o, seed) => {
+      const architecture = fusionVariantConfig(demoFusionConfig(o), variant);
+      return writeBundle(dir, {
+        kind: 'fusion',
+        ...common(`demo-${demoFusionFolder(variant)}`, seed),
+        model: buildFusionModel(architecture, { seed }),
+        vocab: signVocabulary(o.signVocab),
+        input: { type: 'streams', streams: fusionStreams(architecture) },
+        architecture: { ...architecture },
+      });
+    },
+  };
 }
 
 export const DEMO_BUNDLES: readonly DemoEntry[] = [
@@ -110,6 +157,7 @@ export const DEMO_BUNDLES: readonly DemoEntry[] = [
       });
     },
   },
+  ...FUSION_VARIANT_NAMES.map(fusionEntry),
 ];
 
 /** Writes every demo bundle into `dir/<folder>`; returns each folder with its manifest. */

@@ -2,8 +2,7 @@
  * Reading bundle folders. `inspectBundle` gathers every problem a folder has (verify reports them all);
  * `loadBundle` refuses a folder with any, and returns a `Bundle` whose ONNX Runtime session is created on first use.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignweaveInputError } from '../errors.js';
 import { readOnnxInfo, readOnnxWeights, type OnnxFileInfo } from '../graph/proto.js';
@@ -11,15 +10,10 @@ import { OnnxSession, type SessionOptions } from '../graph/session.js';
 import { parseVocabFile } from '../vocab.js';
 import { type BundleKind, type BundleManifest, type WeightsKind } from './schema.js';
 import { checkManifest, formatProblems, validateManifest, type BundleProblem } from './validate.js';
+import { sha256File } from '../util/hash.js';
 
 export const MANIFEST_FILE = 'bundle.json';
 
-/** sha256 of a file, read as a stream (ONNX files can be large). */
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 /** What results carry to say which model produced them. */
 export interface BundleRef {

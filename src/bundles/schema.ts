@@ -3,6 +3,7 @@
  * whose output is decoded with CTC, `vocab.txt`. This module holds the JSON Schema of `bundle.json` (published as
  * `bundle.schema.json` beside it; a test keeps the two identical) and the TypeScript types it describes.
  */
+import { FUSION_TYPES, type FusionConfig } from '../fusion/config.js';
 
 export const BUNDLE_FORMAT = 'signweave-bundle/1';
 
@@ -117,7 +118,8 @@ export interface ManifestByKind {
   fingerspell: ManifestBase<'fingerspell', FeaturesInput, CtcOutput>;
   lipread: ManifestBase<'lipread', LipCropsInput, CtcOutput>;
   router: ManifestBase<'router', PooledFeaturesInput, ClassesOutput> & { architecture: RouterArchitecture };
-  fusion: ManifestBase<'fusion', StreamsInput, CtcOutput>;
+  /** `architecture` is the FusionConfig the graph was built from; FusionStage checks the graph against it. */
+  fusion: ManifestBase<'fusion', StreamsInput, CtcOutput> & { architecture: FusionConfig };
 }
 
 export type BundleManifest<K extends BundleKind = BundleKind> = ManifestByKind[K];
@@ -199,6 +201,28 @@ const classesOutput = {
   properties: { name: tensorName, classes: { type: 'array', minItems: 2, uniqueItems: true, items: { type: 'string', minLength: 1 } } },
 } as const;
 
+const streamWidth = { type: ['integer', 'null'], minimum: 1 } as const;
+
+/**
+ * The fusion graph's FusionConfig (src/fusion/config.ts): the schema pins what the bundle's streams and vocabulary
+ * must agree with; `resolveFusionConfig` checks every field when the bundle loads.
+ */
+const fusionArchitecture = {
+  type: 'object',
+  required: ['inputs', 'vocabSize', 'd'],
+  properties: {
+    type: { enum: FUSION_TYPES },
+    inputs: {
+      type: 'object',
+      required: ['sign'],
+      additionalProperties: false,
+      properties: { sign: positiveInt, fingerspell: streamWidth, lips: streamWidth },
+    },
+    vocabSize: { type: 'integer', minimum: 2 },
+    d: positiveInt,
+  },
+} as const;
+
 /** Per kind: which input and output shapes apply (and the router's required architecture). */
 function whenKind(kinds: readonly BundleKind[], then: object) {
   return {
@@ -251,7 +275,7 @@ export const BUNDLE_SCHEMA = {
   allOf: [
     whenKind(['sign', 'fingerspell'], { properties: { input: featuresInput, output: ctcOutput } }),
     whenKind(['lipread'], { properties: { input: lipCropsInput, output: ctcOutput } }),
-    whenKind(['fusion'], { properties: { input: streamsInput, output: ctcOutput } }),
+    whenKind(['fusion'], { required: ['architecture'], properties: { input: streamsInput, output: ctcOutput, architecture: fusionArchitecture } }),
     whenKind(['router'], {
       required: ['architecture'],
       properties: {

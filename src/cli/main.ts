@@ -9,6 +9,7 @@ import { fingerspellCommand, phonemesCommand, pseudoglossCommand } from './comma
 import { landmarksCommand } from './commands/landmarks.js';
 import { modelsCommand } from './commands/models.js';
 import { scoreCommand } from './commands/score.js';
+import { translateCommand } from './commands/translate.js';
 
 const program = new Command('signweave')
   .description('Sign-language video to English (SignBind-LLM): experts, router, fusion, LLM decoder, evaluation.')
@@ -21,7 +22,8 @@ const program = new Command('signweave')
   .addCommand(fingerspellCommand)
   .addCommand(landmarksCommand)
   .addCommand(featuresCommand)
-  .addCommand(modelsCommand);
+  .addCommand(modelsCommand)
+  .addCommand(translateCommand);
 
 try {
   await program.parseAsync(process.argv);

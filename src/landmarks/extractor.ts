@@ -14,16 +14,15 @@
  * - Disposal: `dispose()`, `await using`, or aborting `signal` closes the WebSocket, the page, the browser (and its
  *   whole process group) and the local server.
  */
-import { createHash } from 'node:crypto';
-import { accessSync, constants, createReadStream, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { accessSync, constants, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { RawData } from 'ws';
 import { SignweaveInputError } from '../errors.js';
 import type { VideoFrame } from '../types.js';
 import { AssetServer, ChromiumSession, tasksVision, type LandmarkTask } from './browser.js';
 import { decodeResult, encodeCloseStream, encodeFrameHeader, type PageMessage } from './protocol.js';
 import type { FrameLandmarks, PixelBox } from './types.js';
+import { sha256File } from '../util/hash.js';
 
 export type { LandmarkTask } from './browser.js';
 
@@ -463,12 +462,6 @@ function checkFrame(frame: VideoFrame): void {
     throw new SignweaveInputError(`frame ${index}: ${data.length} bytes of pixels, but ${width}×${height} RGB24 needs ${width * height * 3}`);
   }
   if (!Number.isFinite(frame.time)) throw new SignweaveInputError(`frame ${index}: time is ${frame.time}`);
-}
-
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
-  return hash.digest('hex');
 }
 
 function positiveInteger(value: number, name: string): number {

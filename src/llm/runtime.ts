@@ -6,13 +6,11 @@
  * runtime → models → contexts. Whoever calls `getLlamaRuntime` first owns the runtime and disposes it; consumers
  * (glossers, decoders) dispose only the contexts they created.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { getLlama, Llama, LlamaLogLevel, type LlamaModel, type LlamaModelOptions } from 'node-llama-cpp';
 import { SignweaveInputError } from '../errors.js';
+import { sha256File } from '../util/hash.js';
 
 /** Which llama.cpp backend to use, as node-llama-cpp's `getLlama({ gpu })` (Metal is reached through `'auto'`). */
 export type RuntimeGpu = 'auto' | 'cuda' | 'vulkan' | false;
@@ -138,8 +136,7 @@ function sha256Of(id: GgufFileIdentity): Promise<string> {
   const key = identityKey(id);
   let pending = sha256Cache.get(key);
   if (!pending) {
-    const hash = createHash('sha256');
-    pending = pipeline(createReadStream(id.path), hash).then(() => hash.digest('hex'));
+    pending = sha256File(id.path, 'GGUF model');
     pending.catch(() => sha256Cache.delete(key));
     sha256Cache.set(key, pending);
   }

@@ -42,10 +42,14 @@ export function readInputFile(path: string, what = ''): Buffer {
   try {
     return readFileSync(path === '-' ? 0 : path);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const reason = (code && READ_ERRORS[code]) ?? (err as Error).message;
-    throw new SignweaveInputError(`cannot read ${what ? `${what} ` : ''}${describePath(path)}: ${reason}`);
+    throw new SignweaveInputError(`cannot read ${what ? `${what} ` : ''}${describePath(path)}: ${describeReadError(err)}`);
   }
+}
+
+/** A file-system error in words (no such file, a directory, permission denied), else its own message. */
+export function describeReadError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return (code && READ_ERRORS[code]) ?? (err as Error).message;
 }
 
 function describePath(path: string): string {

@@ -3,7 +3,8 @@ import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { loadBundle, sha256File } from '../../src/bundles/loader.js';
+import { loadBundle, } from '../../src/bundles/loader.js';
+import { sha256File } from '../../src/util/hash.js';
 import { buildRouterModel, loadRouterBundle, routerLayers } from '../../src/bundles/router.js';
 import { verifyBundle, verifyBundles } from '../../src/bundles/verify.js';
 import { writeBundle } from '../../src/bundles/writer.js';

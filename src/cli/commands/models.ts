@@ -1,5 +1,7 @@
-import { Command } from '@commander-js/extra-typings';
-import { relative } from 'node:path';
+import { Command, InvalidArgumentError } from '@commander-js/extra-typings';
+import { existsSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { verifyBundles, type BundleReport } from '../../bundles/verify.js';
 import { SignweaveInputError } from '../../errors.js';
 import { SIGNWEAVE_VERSION } from '../../version.js';
@@ -15,7 +17,69 @@ const verifyCommand = new Command('verify')
     if (failed > 0) throw new SignweaveInputError(`${failed} of ${reports.length} bundle${reports.length === 1 ? '' : 's'} failed verification`);
   });
 
-export const modelsCommand = new Command('models').description('Expert, router and fusion bundles.').addCommand(verifyCommand);
+function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('must be an integer.');
+  return n;
+}
+
+/** The MediaPipe models in the shared folder beside the repository ($SIGNWEAVE_SHARED, else ../shared), if there. */
+function sharedMediapipeModel(file: string): string | undefined {
+  const repo = dirname(fileURLToPath(import.meta.resolve('signweave/package.json')));
+  const path = join(process.env.SIGNWEAVE_SHARED ?? join(repo, '..', 'shared'), 'models', 'mediapipe', file);
+  return existsSync(path) ? path : undefined;
+}
+
+const initDemoCommand = new Command('init-demo')
+  .description(
+    'Write seeded, UNTRAINED demo bundles (sign, fingerspelling, lipreading, router, and a fusion bundle per fusion variant so every preset runs), a tiny DINOv2-shaped backbone, and <dir>/pipeline.json using them. The demo exercises the whole pipeline; its outputs are meaningless.',
+  )
+  .argument('<dir>', 'folder to write (created if needed)')
+  .option('--seed <n>', 'seed of the backbone and base seed of the bundles', integer, 0)
+  .option('--face-model <file>', 'MediaPipe face_landmarker.task (default: ../shared/models/mediapipe/face_landmarker.task beside the repository, when it exists)')
+  .option('--pose-model <file>', 'also run MediaPipe pose (e.g. pose_landmarker_full.task): its head landmarks help the face search')
+  .option('--chromium <path>', 'the Chromium executable for MediaPipe (default: $SIGNWEAVE_CHROMIUM, else /usr/lib/chromium/chromium)')
+  .option(
+    '--backbone <dir|onnx>',
+    'a real DINOv2 instead of the tiny demo ViT: a Hugging Face folder (config.json, preprocessor_config.json, onnx/model.onnx, e.g. an ONNX export of facebook/dinov2-small) or a bare ONNX file (e.g. a torch.onnx export of ViT-S/14, [N, 3, 224, 224] → [N, 384]); the bundles take its feature size',
+  )
+  .option('--preprocessor <json>', "a bare ONNX --backbone's preprocessor_config.json (default: DINOv2's at the graph's input size)")
+  .option('--json', 'print what was written as JSON', false)
+  .action(async (dir, options) => {
+    const faceModel = options.faceModel ?? sharedMediapipeModel('face_landmarker.task');
+    if (faceModel === undefined) {
+      throw new SignweaveInputError('no face landmark model: give --face-model <face_landmarker.task> (download: https://storage.googleapis.com/mediapipe-models/face_landmarker/face_landmarker/float16/latest/face_landmarker.task)');
+    }
+    // Loaded here, not at start-up: the graph builders and the backbone would slow every command.
+    const { initDemoPipeline } = await import('../../pipeline/demo.js');
+    const demo = await initDemoPipeline(dir, {
+      seed: options.seed,
+      faceModel,
+      poseModel: options.poseModel,
+      chromium: options.chromium,
+      backbone: options.backbone,
+      preprocessor: options.preprocessor,
+    });
+    if (options.json) {
+      const tool = { name: 'signweave', version: SIGNWEAVE_VERSION, command: 'models init-demo' };
+      const bundles = demo.bundles.map((b) => ({ dir: b.dir, kind: b.manifest.kind, name: b.manifest.name, sha256: b.manifest.onnx.sha256, weights: b.manifest.weights }));
+      process.stdout.write(`${JSON.stringify({ tool, config: demo.config, backbone: demo.backbone, faceModel, bundles }, null, 2)}\n`);
+      return;
+    }
+    const backbone = demo.backbone.written ? `${demo.backbone.path} (tiny seeded ViT, ${demo.backbone.dim} features)` : `${demo.backbone.path} (${demo.backbone.type}, ${demo.backbone.dim} features)`;
+    process.stdout.write(
+      [
+        `wrote ${demo.bundles.length} untrained demo bundles under ${join(dir, 'bundles')}: ${demo.bundles.map((b) => relative(join(dir, 'bundles'), b.dir)).join(', ')}`,
+        `backbone    ${backbone}`,
+        `face model  ${faceModel}`,
+        `config      ${demo.config}`,
+        `next        signweave translate <video> --config ${demo.config} [--preset name]`,
+        '',
+      ].join('\n'),
+    );
+  });
+
+export const modelsCommand = new Command('models').description('Expert, router and fusion bundles.').addCommand(verifyCommand).addCommand(initDemoCommand);
 
 function verifyReport(path: string, reports: BundleReport[]) {
   return {

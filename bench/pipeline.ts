@@ -1,0 +1,127 @@
+/**
+ * The whole pipeline against its backbone alone, on the first 2 s (48 frames at 24 fps) of a How2Sign clip
+ * (1280×720):
+ * - backbone alone: a raw OnnxSession (src/graph/session.ts, the same settings the backbone uses) on the frames
+ *   already decoded and preprocessed, every `stride`-th one, in batches of the pipeline's batch size;
+ * - the pipeline: `Pipeline.run` up to the fused pseudo-gloss (decoding, backbone, MediaPipe face landmarks and lip
+ *   crops in Chromium, the three experts, the router, fusion and CTC decoding), feature cache off, stages loaded by
+ *   a warm-up run first;
+ * at frame strides 1, 2 and 4: the overhead beyond the backbone, and the real-time factor (seconds of processing per
+ * second of 24 fps video; < 1 is faster than real time). Each case's two timings alternate within every run.
+ *
+ * Backbone: the DINOv2 ViT-S/14 graph (../shared/models/dinov2-vits14-arch) with synthetic weights written once to
+ * the temp folder, when ../shared has the graph and its weight tool; otherwise the tiny demo ViT (56×56, one layer),
+ * which makes the backbone nearly free and the overhead large. The report says which. The bundles are the untrained
+ * demo bundles (`initDemoPipeline`), so the numbers are speeds, not results.
+ *
+ *   node --import tsx bench/pipeline.ts [--runs 5] [--json]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HF_MODEL_FILE, loadBackbone } from '../src/backbone/index.js';
+import { OnnxSession } from '../src/graph/session.js';
+import { float32 } from '../src/graph/tensor.js';
+import { createPipeline, initDemoPipeline, resolvePipelineConfig, type PipelineResult } from '../src/pipeline/index.js';
+import { decodeVideo, frameToTensor, parseImageProcessorConfig } from '../src/video/index.js';
+import { sharedPath } from '../test/helpers/shared.js';
+import { benchArgs, printReport } from './harness.js';
+
+const args = benchArgs();
+const clip = sharedPath('data', 'how2sign', 'clips_rgb_front', '_0fO5ETSwyg_0-5-rgb_front.mp4');
+const SECONDS = 2;
+const BATCH = 4;
+const threads = availableParallelism();
+const round = (x: number, digits: number): number => Number(x.toFixed(digits));
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** The real ViT-S/14 graph with synthetic weights, when ../shared has it (written once, ~1 s). */
+function dinov2(): string | undefined {
+  const shared = process.env.SIGNWEAVE_SHARED ?? join(import.meta.dirname, '..', '..', 'shared');
+  const tool = join(shared, 'tools', 'make-dinov2-synthetic-weights.mjs');
+  if (!existsSync(tool) || !existsSync(join(shared, 'models', 'dinov2-vits14-arch', 'dinov2.onnx'))) return undefined;
+  const dir = join(tmpdir(), 'signweave-bench-dinov2-synthetic');
+  if (!existsSync(join(dir, 'dinov2.onnx.data'))) {
+    const made = spawnSync(process.execPath, [tool, dir], { encoding: 'utf8' });
+    if (made.status !== 0) throw new Error(`could not write the synthetic DINOv2 weights: ${made.stderr}`);
+  }
+  return join(dir, 'dinov2.onnx');
+}
+
+const work = mkdtempSync(join(tmpdir(), 'signweave-bench-pipeline-'));
+const realBackbone = dinov2();
+const demo = await initDemoPipeline(join(work, 'demo'), { faceModel: sharedPath('models', 'mediapipe', 'face_landmarker.task'), backbone: realBackbone });
+const base = resolvePipelineConfig(demo.config).config;
+
+// What the raw session needs: the graph file, its tensor names and the preprocessing, as the backbone reads them.
+const { path, preprocessing } = base.backbone;
+const backbone = await loadBackbone(path, { threads: 1, preprocessing: typeof preprocessing === 'object' ? parseImageProcessorConfig(preprocessing) : preprocessing });
+const { info } = backbone;
+await backbone.dispose();
+const raw = await OnnxSession.create(info.kind === 'hf' ? join(info.source, HF_MODEL_FILE) : info.source, { intraOpThreads: threads });
+
+const { width, height } = info.imageSize;
+const per = 3 * width * height;
+const decoded: Float32Array[] = [];
+for await (const frame of decodeVideo(clip, { end: SECONDS, preprocess: info.preprocessing })) decoded.push(frameToTensor(frame, info.preprocessing).data);
+
+type Row = Record<string, string | number>;
+const rows: Row[] = [];
+for (const stride of [1, 2, 4]) {
+  const kept = decoded.filter((_, i) => i % stride === 0);
+  const pixels = new Float32Array(kept.length * per);
+  kept.forEach((p, i) => pixels.set(p, i * per));
+  const backboneAlone = async () => {
+    for (let i = 0; i < kept.length; i += BATCH) {
+      const n = Math.min(BATCH, kept.length - i);
+      await raw.run({ [info.inputName]: float32(pixels.slice(i * per, (i + n) * per), [n, 3, height, width]) }, [info.outputName]);
+    }
+  };
+  const config = { ...base, backbone: { ...base.backbone, stride, batch: BATCH }, cache: { enabled: false } };
+  await using pipeline = await createPipeline(config, { threads });
+  let result: PipelineResult | undefined;
+  const whole = async () => {
+    result = await pipeline.run(clip, { end: SECONDS });
+  };
+  // Warm-up: loads the stages (and JIT).
+  await backboneAlone();
+  await whole();
+  const seconds: [number[], number[]] = [[], []];
+  for (let r = 0; r < args.runs; r++) {
+    for (let k = 0; k < 2; k++) {
+      const c = (r + k) % 2;
+      const t = process.hrtime.bigint();
+      await (c === 0 ? backboneAlone() : whole());
+      seconds[c].push(Number(process.hrtime.bigint() - t) / 1e9);
+    }
+  }
+  const [b, p] = seconds.map(median);
+  const t = result!.timings;
+  rows.push({
+    stride,
+    'fps analysed': 24 / stride,
+    frames: kept.length,
+    'backbone alone s': round(b, 3),
+    'pipeline s': round(p, 3),
+    overhead: `${round((100 * (p - b)) / b, 1)}%`,
+    'RTF backbone': round(b / SECONDS, 3),
+    'RTF pipeline': round(p / SECONDS, 3),
+    'last run ms (backbone | landmarks | experts | router | fusion)': [t.backbone, t.landmarks, t.sign + (t.fingerspell ?? 0) + (t.lipread ?? 0), t.router, t.fusion]
+      .map((x) => Math.round(x ?? 0))
+      .join(' | '),
+  });
+}
+await raw.dispose();
+rmSync(work, { recursive: true, force: true });
+
+const setup = {
+  runs: args.runs,
+  threads,
+  backbone: realBackbone ? 'DINOv2 ViT-S/14 graph, synthetic weights (224×224)' : 'tiny demo ViT (56×56, 1 layer; no ../shared DINOv2 graph)',
+  clip: `${clip.split('/').pop()}, first ${SECONDS} s (1280×720, 24 fps)`,
+  batch: BATCH,
+  landmarks: `MediaPipe face, frames at maxSide ${base.video?.maxSide}`,
+  bundles: 'untrained demo bundles',
+};
+printReport('pipeline', setup, rows, args.json);

@@ -1,0 +1,32 @@
+/** src/pipeline: the stages wired from a JSON pipeline config, the presets of the paper's ablations, and the demo pipeline. */
+export {
+  applyPreset,
+  formatConfigProblems,
+  PIPELINE_FORMAT,
+  PIPELINE_SCHEMA,
+  PIPELINE_SCHEMA_ID,
+  resolveConfigPaths,
+  resolvePipelineConfig,
+  validatePipelineConfig,
+  type ConfigProblem,
+  type CtcDecoderConfig,
+  type ExpertStageConfig,
+  type FusionStageConfig,
+  type PipelineConfig,
+  type ResolveConfigOptions,
+  type ResolvedPipelineConfig,
+} from './config.js';
+export { ctcDecodeOptions, decodeCtc } from './decoding.js';
+export { DEMO_VIT, initDemoPipeline, type DemoPipeline, type DemoPipelineOptions } from './demo.js';
+export { createPipeline, Pipeline, type CreatePipelineOptions, type RunOptions as PipelineRunOptions } from './pipeline.js';
+export { PRESET_NAMES, PRESET_SUMMARIES, PRESETS, type Preset, type PresetName } from './presets.js';
+export {
+  pipelineResultJson,
+  type EnglishTranslation,
+  type PipelineProgress,
+  type PipelineProvenance,
+  type PipelineResult,
+  type PipelineStage,
+  type PipelineTimings,
+  type RouterSegment,
+} from './result.js';
