@@ -7,6 +7,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { OnnxFileInfo } from '../graph/proto.js';
 import { formatShape, type TensorSpec } from '../graph/tensor.js';
 import { BUNDLE_SCHEMA, type BundleManifest } from './schema.js';
+import { escapePointer, showValue, valueAtPointer } from '../util/json-pointer.js';
 
 /**
  * One thing wrong with a bundle. `field` is a JSON pointer into bundle.json for schema violations (`/input/dim`) and
@@ -23,27 +24,6 @@ let validator: ValidateFunction | undefined;
 function manifestValidator(): ValidateFunction {
   validator ??= new Ajv({ allErrors: true, verbose: true }).compile(BUNDLE_SCHEMA);
   return validator;
-}
-
-/** The value a JSON pointer designates, or undefined. */
-function resolvePointer(data: unknown, pointer: string): unknown {
-  if (pointer === '') return data;
-  let value = data;
-  for (const raw of pointer.slice(1).split('/')) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, key)) return undefined;
-    value = (value as Record<string, unknown>)[key];
-  }
-  return value;
-}
-
-function escapePointer(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
-function showValue(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 function schemaProblem(e: ErrorObject, data: unknown): BundleProblem {
@@ -69,7 +49,7 @@ function schemaProblem(e: ErrorObject, data: unknown): BundleProblem {
       if (description) message = `must be ${description}`;
       break;
   }
-  return { field: pointer || '/', message: `${message} (value: ${showValue(resolvePointer(data, pointer))})` };
+  return { field: pointer || '/', message: `${message} (value: ${showValue(valueAtPointer(data, pointer))})` };
 }
 
 /**

@@ -11,6 +11,7 @@ import { FUSION_VARIANT_NAMES, type FusionVariant } from '../bundles/fusion.js';
 import { SignweaveInputError } from '../errors.js';
 import { readInputFile } from '../util/text-files.js';
 import { PRESET_NAMES, PRESETS, type PresetName } from './presets.js';
+import { escapePointer, showValue, valueAtPointer } from '../util/json-pointer.js';
 
 export const PIPELINE_FORMAT = 'signweave-pipeline/1';
 
@@ -264,35 +265,18 @@ function configValidator(): ValidateFunction {
   return validator;
 }
 
-function valueAt(data: unknown, pointer: string): unknown {
-  let value = data;
-  for (const raw of pointer.split('/').slice(1)) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, key)) return undefined;
-    value = (value as Record<string, unknown>)[key];
-  }
-  return value;
-}
-
-const pointerKey = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
-
-function showValue(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
 function describeError(e: ErrorObject, data: unknown): ConfigProblem {
   const parent = e.parentSchema as { description?: string; properties?: Record<string, unknown> } | undefined;
   const why = parent?.description ? ` (${parent.description})` : '';
   switch (e.keyword) {
     case 'required': {
-      const pointer = `${e.instancePath}/${pointerKey((e.params as { missingProperty: string }).missingProperty)}`;
+      const pointer = `${e.instancePath}/${escapePointer((e.params as { missingProperty: string }).missingProperty)}`;
       return { pointer, message: `is required but missing${why}` };
     }
     case 'additionalProperties': {
-      const pointer = `${e.instancePath}/${pointerKey((e.params as { additionalProperty: string }).additionalProperty)}`;
+      const pointer = `${e.instancePath}/${escapePointer((e.params as { additionalProperty: string }).additionalProperty)}`;
       const known = Object.keys(parent?.properties ?? {}).join(', ');
-      return { pointer, message: `is not a field here (fields: ${known}) (value: ${showValue(valueAt(data, pointer))})` };
+      return { pointer, message: `is not a field here (fields: ${known}) (value: ${showValue(valueAtPointer(data, pointer))})` };
     }
   }
   let message: string;
@@ -315,7 +299,7 @@ function describeError(e: ErrorObject, data: unknown): ConfigProblem {
     default:
       message = e.message ?? e.keyword;
   }
-  return { pointer: e.instancePath || '/', message: `${message} (value: ${showValue(valueAt(data, e.instancePath))})` };
+  return { pointer: e.instancePath || '/', message: `${message} (value: ${showValue(valueAtPointer(data, e.instancePath))})` };
 }
 
 /**

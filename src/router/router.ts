@@ -9,6 +9,7 @@ import type { Sequence } from '../types.js';
 import { mulberry32 } from '../util/random.js';
 import { argmax, checkTau, gumbelSoftmax, softmaxRows, type RouterEngine } from './gumbel.js';
 import { checkFeatures, checkPoolingOptions, poolSegments, type PoolingOptions, type Segment } from './pooling.js';
+import { erf as erfApprox } from '../graph/ops.js';
 
 export const ROUTER_CLASSES = ['sign', 'fingerspell', 'rest'] as const;
 export type RouterClass = (typeof ROUTER_CLASSES)[number];
@@ -40,23 +41,8 @@ export function initLinearLayers(sizes: readonly number[], seed: number): Linear
   });
 }
 
-/**
- * erf(x) with fractional error < 1.2e-7 everywhere (Numerical Recipes' Chebyshev fit of erfc): the loop engine's
- * GELU. mathjs's `erf` (W. J. Cody's rational approximations) is exact to double precision; the two GELUs differ by
- * < 1e-7·|x|, well inside the engines' 1e-6 agreement.
- */
-function erfApprox(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const erfc =
-    t *
-    Math.exp(
-      -z * z -
-        1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? 1 - erfc : erfc - 1;
-}
+// The loop engine's GELU uses the op table's erf (Numerical Recipes' erfc fit, fractional error < 1.2e-7); mathjs's
+// `erf` is exact to double precision, so the two GELUs differ by < 1e-7·|x|, well inside the engines' 1e-6 agreement.
 
 /** A multilayer perceptron: the activation between layers, none after the last (it emits logits). */
 export class Mlp {
