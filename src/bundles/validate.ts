@@ -3,11 +3,11 @@
  * the manifest against its vocabulary and its ONNX file's declared inputs and outputs. The loader, the writer and
  * `verifyBundle` all run these, so a bundle that writes is a bundle that loads.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import type { OnnxFileInfo } from '../graph/proto.js';
 import { formatShape, type TensorSpec } from '../graph/tensor.js';
 import { BUNDLE_SCHEMA, type BundleManifest } from './schema.js';
-import { escapePointer, showValue, valueAtPointer } from '../util/json-pointer.js';
+import { escapePointer, lazyValidator, showValue, valueAtPointer } from '../util/json-schema.js';
 
 /**
  * One thing wrong with a bundle. `field` is a JSON pointer into bundle.json for schema violations (`/input/dim`) and
@@ -18,13 +18,7 @@ export interface BundleProblem {
   message: string;
 }
 
-let validator: ValidateFunction | undefined;
-
-/** `verbose` gives each error its schema, whose `description` words pattern and anyOf failures for people. */
-function manifestValidator(): ValidateFunction {
-  validator ??= new Ajv({ allErrors: true, verbose: true }).compile(BUNDLE_SCHEMA);
-  return validator;
-}
+const manifestValidator = lazyValidator(BUNDLE_SCHEMA);
 
 function schemaProblem(e: ErrorObject, data: unknown): BundleProblem {
   let pointer = e.instancePath;

@@ -6,12 +6,12 @@
  */
 import { createHash } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { FUSION_VARIANT_NAMES, type FusionVariant } from '../bundles/fusion.js';
 import { SignweaveInputError } from '../errors.js';
 import { readInputFile } from '../util/text-files.js';
 import { PRESET_NAMES, PRESETS, type PresetName } from './presets.js';
-import { escapePointer, showValue, valueAtPointer } from '../util/json-pointer.js';
+import { escapePointer, lazyValidator, showValue, valueAtPointer } from '../util/json-schema.js';
 
 export const PIPELINE_FORMAT = 'signweave-pipeline/1';
 
@@ -257,13 +257,7 @@ export interface ConfigProblem {
   message: string;
 }
 
-let validator: ValidateFunction | undefined;
-
-/** `verbose` gives each error its schema, whose `description` words the rule for people. */
-function configValidator(): ValidateFunction {
-  validator ??= new Ajv({ allErrors: true, verbose: true }).compile(PIPELINE_SCHEMA);
-  return validator;
-}
+const configValidator = lazyValidator(PIPELINE_SCHEMA);
 
 function describeError(e: ErrorObject, data: unknown): ConfigProblem {
   const parent = e.parentSchema as { description?: string; properties?: Record<string, unknown> } | undefined;

@@ -14,16 +14,10 @@ import type { VideoFrame } from '../../src/types.js';
 import { decodeVideo, parseImageProcessorConfig } from '../../src/video/index.js';
 import { sharedPath } from '../helpers/shared.js';
 import { HOW2SIGN_CLIP, tempDir } from '../helpers/video.js';
+import { maxDiff } from '../helpers/assert.js';
 
 const tmp = tempDir();
 after(tmp.remove);
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 describe('backbone: DINOv2 ViT-S/14 graph with synthetic weights', () => {
   const preprocessing = parseImageProcessorConfig(dinov2PreprocessorConfig(224));

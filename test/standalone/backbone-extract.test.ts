@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { buildVit, extractFeatures, loadBackbone, writeHfVitFolder, type Backbone, type FeatureProgress, type FeatureSequence } from '../../src/backbone/index.js';
 import { SignweaveInputError } from '../../src/errors.js';
 import { HOW2SIGN_CLIP, tempDir } from '../helpers/video.js';
+import { maxDiff } from '../helpers/assert.js';
 
 const tmp = tempDir();
 after(tmp.remove);
@@ -21,13 +22,6 @@ function counted(inner: Backbone): Backbone & { calls: number[] } {
     dispose: () => inner.dispose(),
     [Symbol.asyncDispose]: () => inner.dispose(),
   };
-}
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 describe('extractFeatures on a How2Sign clip (1280×720, 24 fps, 102 frames) with a tiny DINOv2-type backbone', () => {

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AutoImageProcessor, env, RawImage } from '@huggingface/transformers';
 import { buildVit, dinov2PreprocessorConfig, HfBackbone, loadBackbone, sharedOnnxRuntimePath, writeHfVitFolder, type VitOptions } from '../../src/backbone/index.js';
-import { SignweaveInputError } from '../../src/errors.js';
 import { GraphBuilder, type OnnxModel } from '../../src/graph/builder.js';
 import { OnnxSession } from '../../src/graph/session.js';
 import type { VideoFrame } from '../../src/types.js';
 import { decodeVideo, frameToTensor, parseImageProcessorConfig, preprocessFrame } from '../../src/video/index.js';
 import { mulberry32 } from '../../src/util/random.js';
 import { HOW2SIGN_CLIP, tempDir } from '../helpers/video.js';
+import { inputError, maxDiff } from '../helpers/assert.js';
 
 const tmp = tempDir();
 after(tmp.remove);
@@ -30,21 +30,6 @@ function referenceCls(model: OnnxModel, pixels: Float32Array, n: number): Float3
   const rows = new Float32Array(n * VIT.dim);
   for (let i = 0; i < n; i++) rows.set((out.data as Float32Array).subarray(i * tokens * VIT.dim, i * tokens * VIT.dim + VIT.dim), i * VIT.dim);
   return rows;
-}
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
-function inputError(...patterns: RegExp[]): (err: Error) => boolean {
-  return (err) => {
-    assert.ok(err instanceof SignweaveInputError, `${err.name}: ${err.message}`);
-    for (const p of patterns) assert.match(err.message, p);
-    return true;
-  };
 }
 
 describe('backbone: Hugging Face folder through @huggingface/transformers', () => {

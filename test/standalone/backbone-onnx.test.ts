@@ -4,7 +4,6 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { buildVit, dinov2PreprocessorConfig, inspectOnnx, loadBackbone, OnnxBackbone, type VitOptions } from '../../src/backbone/index.js';
-import { SignweaveInputError } from '../../src/errors.js';
 import { GraphBuilder, type OnnxModel } from '../../src/graph/builder.js';
 import { linear } from '../../src/graph/modules.js';
 import { decodeModel, encodeModel, readOnnxInfo } from '../../src/graph/proto.js';
@@ -12,6 +11,7 @@ import type { VideoFrame } from '../../src/types.js';
 import { mulberry32 } from '../../src/util/random.js';
 import { frameToTensor, parseImageProcessorConfig } from '../../src/video/index.js';
 import { tempDir } from '../helpers/video.js';
+import { inputError, maxDiff } from '../helpers/assert.js';
 
 const tmp = tempDir();
 after(tmp.remove);
@@ -22,21 +22,6 @@ const preprocessing = parseImageProcessorConfig(dinov2PreprocessorConfig(28));
 function randomFrame(seed: number, index = 0, size = 28): VideoFrame {
   const r = mulberry32(seed);
   return { index, time: index / 24, width: size, height: size, data: Uint8Array.from({ length: size * size * 3 }, () => Math.floor(r() * 256)) };
-}
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
-function inputError(...patterns: RegExp[]): (err: Error) => boolean {
-  return (err) => {
-    assert.ok(err instanceof SignweaveInputError, `${err.name}: ${err.message}`);
-    for (const p of patterns) assert.match(err.message, p);
-    return true;
-  };
 }
 
 /** A pooled encoder in the style of torch.onnx DINOv2 exports: `input` [B, 3, 28, 28] → `embedding` [B, 8] (and a spare output). */

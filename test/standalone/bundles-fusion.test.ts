@@ -6,10 +6,10 @@ import { after, describe, it } from 'node:test';
 import { demoFusionFolder, initDemoBundles } from '../../src/bundles/demo.js';
 import { FUSION_VARIANT_NAMES, fusionStreams, fusionVariantConfig, fusionVariantOf, loadFusionBundle } from '../../src/bundles/fusion.js';
 import { MANIFEST_FILE } from '../../src/bundles/loader.js';
-import { SignweaveInputError } from '../../src/errors.js';
 import type { FusionConfig } from '../../src/fusion/config.js';
 import type { Sequence } from '../../src/types.js';
 import { mulberry32 } from '../../src/util/random.js';
+import { inputError } from '../helpers/assert.js';
 
 const root = mkdtempSync(join(tmpdir(), 'signweave-fusion-bundles-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -36,14 +36,6 @@ function editedBundle(name: string, edit: (m: FusionManifestJson) => void): stri
   edit(manifest);
   writeFileSync(path, JSON.stringify(manifest));
   return dir;
-}
-
-function inputError(...patterns: RegExp[]): (err: Error) => boolean {
-  return (err) => {
-    assert.ok(err instanceof SignweaveInputError, `${err.name}: ${err.message}`);
-    for (const p of patterns) assert.match(err.message, p);
-    return true;
-  };
 }
 
 describe('fusion bundles', () => {

@@ -8,7 +8,6 @@ import { sha256File } from '../../src/util/hash.js';
 import { buildRouterModel, loadRouterBundle, routerLayers } from '../../src/bundles/router.js';
 import { verifyBundle, verifyBundles } from '../../src/bundles/verify.js';
 import { writeBundle } from '../../src/bundles/writer.js';
-import { SignweaveInputError } from '../../src/errors.js';
 import { buildSignHead, signVocabulary } from '../../src/experts/sign/index.js';
 import { GraphBuilder, type OnnxModel } from '../../src/graph/builder.js';
 import { mlp } from '../../src/graph/modules.js';
@@ -16,6 +15,7 @@ import { OnnxSession } from '../../src/graph/session.js';
 import { float32 } from '../../src/graph/tensor.js';
 import { poolSegments } from '../../src/router/pooling.js';
 import { mulberry32 } from '../../src/util/random.js';
+import { inputError, withChanges } from '../helpers/assert.js';
 
 const root = mkdtempSync(join(tmpdir(), 'signweave-bundle-load-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -40,30 +40,9 @@ function signBundle(name: string, options: { dim?: number; temporalStride?: numb
   return dir;
 }
 
-/** `m` with each dotted path set to its value (undefined deletes the field). */
-function withChanges(m: object, changes: Record<string, unknown>): Record<string, unknown> {
-  const copy = structuredClone(m) as Record<string, unknown>;
-  for (const [path, value] of Object.entries(changes)) {
-    const keys = path.split('.');
-    const last = keys.pop() as string;
-    const parent = keys.reduce((o, k) => o[k] as Record<string, unknown>, copy);
-    if (value === undefined) delete parent[last];
-    else parent[last] = value;
-  }
-  return copy;
-}
-
 function editManifest(dir: string, changes: Record<string, unknown>): void {
   const path = join(dir, 'bundle.json');
   writeFileSync(path, JSON.stringify(withChanges(JSON.parse(readFileSync(path, 'utf8')) as object, changes), null, 2));
-}
-
-function inputError(...patterns: RegExp[]): (err: Error) => boolean {
-  return (err) => {
-    assert.ok(err instanceof SignweaveInputError, `${err.name}: ${err.message}`);
-    for (const p of patterns) assert.match(err.message, p);
-    return true;
-  };
 }
 
 describe('bundles: write, load, verify', () => {

@@ -7,9 +7,9 @@ import { loadBundle } from '../../src/bundles/loader.js';
 import { BUNDLE_SCHEMA } from '../../src/bundles/schema.js';
 import { validateManifest } from '../../src/bundles/validate.js';
 import { writeBundle } from '../../src/bundles/writer.js';
-import { SignweaveInputError } from '../../src/errors.js';
 import { buildSignHead, signVocabulary } from '../../src/experts/sign/index.js';
 import { repoRoot } from '../helpers/shared.js';
+import { inputError, withChanges } from '../helpers/assert.js';
 
 const root = mkdtempSync(join(tmpdir(), 'signweave-bundle-schema-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -24,28 +24,7 @@ const good = writeBundle(join(root, 'good'), {
   weights: 'random',
 });
 
-/** `m` with each dotted path set to its value (undefined deletes the field). */
-function withChanges(m: object, changes: Record<string, unknown>): Record<string, unknown> {
-  const copy = structuredClone(m) as Record<string, unknown>;
-  for (const [path, value] of Object.entries(changes)) {
-    const keys = path.split('.');
-    const last = keys.pop() as string;
-    const parent = keys.reduce((o, k) => o[k] as Record<string, unknown>, copy);
-    if (value === undefined) delete parent[last];
-    else parent[last] = value;
-  }
-  return copy;
-}
-
 const edited = (changes: Record<string, unknown>) => withChanges(good, changes);
-
-function inputError(...patterns: RegExp[]): (err: Error) => boolean {
-  return (err) => {
-    assert.ok(err instanceof SignweaveInputError, `${err.name}: ${err.message}`);
-    for (const p of patterns) assert.match(err.message, p);
-    return true;
-  };
-}
 
 describe('bundle.json schema', () => {
   it('the published bundle.schema.json is the schema the code validates with', () => {

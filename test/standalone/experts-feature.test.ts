@@ -6,12 +6,12 @@ import { after, describe, it } from 'node:test';
 import { loadBundle } from '../../src/bundles/loader.js';
 import { writeBundle } from '../../src/bundles/writer.js';
 import { Lexicon } from '../../src/ctc/lexicon.js';
-import { SignweaveInputError } from '../../src/errors.js';
 import { buildFingerspellHead, FINGERSPELL_VOCAB, FingerspellExpert } from '../../src/experts/fingerspell/index.js';
 import { FeatureCtcExpert } from '../../src/experts/shared.js';
 import { buildSignHead, SignExpert, signVocabulary } from '../../src/experts/sign/index.js';
 import type { Sequence } from '../../src/types.js';
 import { mulberry32 } from '../../src/util/random.js';
+import { inputError } from '../helpers/assert.js';
 
 const root = mkdtempSync(join(tmpdir(), 'signweave-experts-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -82,14 +82,6 @@ function bestPath(logits: ArrayLike<number>, T: number, V: number): { token: num
     prev = arg;
   }
   return spans;
-}
-
-function inputError(...patterns: RegExp[]): (err: Error) => boolean {
-  return (err) => {
-    assert.ok(err instanceof SignweaveInputError, `${err.name}: ${err.message}`);
-    for (const p of patterns) assert.match(err.message, p);
-    return true;
-  };
 }
 
 describe('sign and fingerspelling experts (features → positional embedding → linear CTC head)', () => {

@@ -5,6 +5,7 @@ import type { OnnxModel } from '../../src/graph/builder.js';
 import { OnnxSession } from '../../src/graph/session.js';
 import { float32, type HostTensor } from '../../src/graph/tensor.js';
 import { mulberry32 } from '../../src/util/random.js';
+import { maxDiff } from '../helpers/assert.js';
 
 const FPS = 24;
 const BASE = { inputs: { sign: 6, fingerspell: 5, lips: 4 }, vocabSize: 9, d: 8, heads: 2, maxLen: 64 } satisfies FusionConfig;
@@ -49,13 +50,6 @@ async function withSession<T>(model: OnnxModel, fn: (s: OnnxSession) => Promise<
   } finally {
     await s.dispose();
   }
-}
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 function row(data: ArrayLike<number>, t: number, d: number): number[] {

@@ -7,24 +7,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { initDemoBundles } from '../../src/bundles/demo.js';
-import { SignweaveInputError } from '../../src/errors.js';
 import { resolvePipelineConfig, type PipelineConfig } from '../../src/pipeline/config.js';
 import { initDemoPipeline } from '../../src/pipeline/demo.js';
 import { createPipeline } from '../../src/pipeline/pipeline.js';
 import { pipelineResultJson, type PipelineProgress } from '../../src/pipeline/result.js';
 import { sharedPath } from '../helpers/shared.js';
+import { inputError } from '../helpers/assert.js';
 
 const CLIP = sharedPath('data', 'how2sign', 'clips_rgb_front', '_15CDIexNDM_9-5-rgb_front.mp4');
 const root = mkdtempSync(join(tmpdir(), 'signweave-pipeline-run-'));
 after(() => rmSync(root, { recursive: true, force: true }));
-
-function inputError(...patterns: RegExp[]): (err: Error) => boolean {
-  return (err) => {
-    assert.ok(err instanceof SignweaveInputError, `${err.name}: ${err.message}`);
-    for (const p of patterns) assert.match(err.message, p);
-    return true;
-  };
-}
 
 describe('pipeline without landmarks', () => {
   let configPath: string;

@@ -1,4 +1,17 @@
-/** JSON pointers (RFC 6901) for validation messages: where in a JSON document a problem is, and what is there. */
+/**
+ * JSON Schema validation shared by bundle.json and pipeline.json: one lazily compiled ajv validator per schema, and
+ * JSON pointers (RFC 6901) for messages that say where in the document a problem is and what is there.
+ */
+import { Ajv, type ValidateFunction } from 'ajv';
+
+/**
+ * A validator compiled on first use (compiling costs milliseconds; most commands never validate). `allErrors` reports
+ * every problem at once; `verbose` gives each error its schema, whose `description` words the rule for people.
+ */
+export function lazyValidator(schema: object): () => ValidateFunction {
+  let compiled: ValidateFunction | undefined;
+  return () => (compiled ??= new Ajv({ allErrors: true, verbose: true }).compile(schema));
+}
 
 /** The value a JSON pointer designates, or undefined (`''` is the whole document). */
 export function valueAtPointer(data: unknown, pointer: string): unknown {
