@@ -55,7 +55,8 @@ interface DatasetReader {
   read(text: string, path: string, report: (line: number, message: string) => void): CorpusSentence[];
 }
 
-function normalizeText(text: string, language: Language): string {
+/** Text as every reader stores it: English normalised (apostrophes, quotes, mojibake), other languages NFC, spaces collapsed. */
+export function normalizeText(text: string, language: Language): string {
   return language === 'en' ? normalizeEnglish(text) : text.normalize('NFC').replace(/\s+/g, ' ').trim();
 }
 
@@ -224,6 +225,20 @@ export function resolveDataset(name: string, path: string): DatasetName {
   return name;
 }
 
+/** The records whose id was not seen on an earlier line; each repeat is reported and dropped. */
+export function dropDuplicateIds<T extends { id: string; line: number }>(records: T[], report: (line: number, message: string) => void): T[] {
+  const seen = new Map<string, number>();
+  return records.filter((r) => {
+    const first = seen.get(r.id);
+    if (first === undefined) {
+      seen.set(r.id, r.line);
+      return true;
+    }
+    report(r.line, `duplicate id "${r.id}" (first on line ${first}); skipped`);
+    return false;
+  });
+}
+
 /** Reads a corpus file. Problems name the file and line; with `strict` the first one is thrown. */
 export function readCorpus(path: string, dataset: DatasetName, options: ReadCorpusOptions = {}): Corpus {
   const bytes = readInputFile(path, `${dataset} file`);
@@ -232,15 +247,6 @@ export function readCorpus(path: string, dataset: DatasetName, options: ReadCorp
     if (options.strict) throw new SignweaveInputError(`${path}:${line}: ${message}`);
     problems.push({ line, message });
   };
-  const seen = new Map<string, number>();
-  const sentences = READERS[dataset].read(bytes.toString('utf8'), path, report).filter((s) => {
-    const first = seen.get(s.id);
-    if (first === undefined) {
-      seen.set(s.id, s.line);
-      return true;
-    }
-    report(s.line, `duplicate id "${s.id}" (first on line ${first}); skipped`);
-    return false;
-  });
+  const sentences = dropDuplicateIds(READERS[dataset].read(bytes.toString('utf8'), path, report), report);
   return { dataset, path, sha256: createHash('sha256').update(bytes).digest('hex'), sentences, problems };
 }

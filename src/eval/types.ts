@@ -4,6 +4,7 @@
  * stage evaluators and the resumable runner in src/eval/run.ts.
  */
 import type { Language } from '../../pseudogloss/corpora.js';
+import type { GlossProvenance } from '../../pseudogloss/types.js';
 
 /** What `signweave eval <stage>` scores. */
 export const EVAL_STAGES = ['sign', 'fingerspell', 'lipread', 'router', 'fusion', 'decoder', 'pipeline'] as const;
@@ -66,4 +67,24 @@ export interface EvalDataset {
   samples: EvalSample[];
   /** Lines that could not be read (skipped, or fatal with `strict`). */
   problems: DatasetProblem[];
+}
+
+/** What kind of signing a sample holds, for per-class scores: fingerspelling only, signs only, or both. */
+export type SampleClass = 'sign' | 'fingerspell' | 'mixed';
+
+/** The reference of every stage for one sample (made by src/eval/references.ts). */
+export interface SampleReferences {
+  /** Stage-1 pseudo-gloss of the English text (PHOENIX-2014T, CSL-Daily: the corpus's own glosses). */
+  pseudogloss: string[];
+  /** ARPAbet phonemes of the pseudo-gloss, flattened (the lipreading target); empty when not English. */
+  phonemes: string[];
+  /** Fingerspelled letters in FINGERSPELLING_ALPHABET: the sample's `letters`, else the detected spans' letters joined by spaces, else ''. */
+  letters: string;
+  /** Explicit labels, or the whole range as fingerspelling for a fingerspelling sample whose video is on disk; else null. */
+  routing: RoutingLabel[] | null;
+  sampleClass: SampleClass;
+  /** The reference translation, in the sample's language (German for PHOENIX-2014T, Chinese for CSL-Daily). */
+  english: string;
+  /** How this sample's targets were made (an LLM glosser may fall back to rules sentence by sentence). */
+  provenance: { gloss: GlossProvenance; phonemes: string; fingerspell: string };
 }

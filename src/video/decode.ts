@@ -1,5 +1,6 @@
 /**
- * Any video ffmpeg can read → RGB24 frames, one at a time, with memory bounded by about two frames.
+ * Any video ffmpeg can read, or a folder of numbered frames (`{ frames, fps }`, read by the image2 demuxer), → RGB24
+ * frames, one at a time, with memory bounded by about two frames.
  *
  * ffmpeg decodes into `-f rawvideo -pix_fmt rgb24 pipe:1`; frames are cut from the pipe by size. Back-pressure: once a
  * whole frame is waiting for the consumer, the pipe is paused, the kernel's pipe buffer fills and ffmpeg blocks in
@@ -24,7 +25,7 @@ import { once } from 'node:events';
 import { SignweaveInputError } from '../errors.js';
 import type { VideoFrame } from '../types.js';
 import { ffmpegPreprocessFilter, preprocessGeometry, type ImageProcessorConfig } from './preprocess.js';
-import { cleanToolMessages, probeVideo, toolError, type Rational, type ToolOptions, type VideoInfo } from './probe.js';
+import { cleanToolMessages, ffmpegInput, probeVideo, sourcePath, toolError, type Rational, type ToolOptions, type VideoInfo, type VideoSource } from './probe.js';
 
 export interface DecodeOptions extends ToolOptions {
   /** Seconds from the file's start (the container's start time) of the first frame wanted. */
@@ -43,7 +44,7 @@ export interface DecodeOptions extends ToolOptions {
   preprocess?: ImageProcessorConfig;
   /** ffmpeg decoding threads (0 or absent: ffmpeg chooses). */
   threads?: number;
-  /** The file's `probeVideo` result when already known (saves running ffprobe again, e.g. for many ranges of one file). */
+  /** The source's `probeVideo` result when already known (saves running ffprobe again, e.g. for many ranges of one file). */
   info?: VideoInfo;
 }
 
@@ -322,6 +323,8 @@ class FfmpegRun {
  * iterated to the end must be `dispose()`d.
  */
 export class VideoDecoder implements AsyncIterable<VideoFrame> {
+  /** The file or frame folder, as messages name it. */
+  readonly path: string;
   private target: Promise<DecodeTarget> | undefined;
   private run: FfmpegRun | undefined;
   private iterated = false;
@@ -329,10 +332,11 @@ export class VideoDecoder implements AsyncIterable<VideoFrame> {
   private readonly onAbort = () => this.run?.fail(this.options.signal!.reason);
 
   constructor(
-    readonly path: string,
+    readonly source: VideoSource,
     private readonly options: DecodeOptions = {},
   ) {
-    validateOptions(path, options);
+    this.path = sourcePath(source);
+    validateOptions(this.path, options);
   }
 
   /** ffmpeg's process id while it runs (after `open()` or the first frame). */
@@ -354,7 +358,7 @@ export class VideoDecoder implements AsyncIterable<VideoFrame> {
   private async start(): Promise<DecodeTarget> {
     const { options, path } = this;
     options.signal?.throwIfAborted();
-    const info = options.info ?? (await probeVideo(path, options));
+    const info = options.info ?? (await probeVideo(this.source, options));
     this.checkRange(info);
     const { width, height, filters } = planOutput(info, options);
     const startUs = BigInt(Math.round((options.start ?? 0) * 1e6));
@@ -363,7 +367,7 @@ export class VideoDecoder implements AsyncIterable<VideoFrame> {
     if (options.start) args.push('-ss', formatSeconds(options.start));
     if (options.end !== undefined) args.push('-t', formatSeconds(options.end - (options.start ?? 0)));
     const filter = filters.join(',');
-    args.push('-i', path, '-map', `0:${info.streamIndex}`, '-an', '-sn', '-dn', '-vf', filter, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
+    args.push(...ffmpegInput(this.source, info.frameFolder), '-map', `0:${info.streamIndex}`, '-an', '-sn', '-dn', '-vf', filter, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
 
     options.signal?.throwIfAborted();
     if (this.disposed) throw new Error(`${path}: the decoder was disposed`);
@@ -432,7 +436,7 @@ function formatSeconds(seconds: number): string {
   return (Math.round(seconds * 1e6) / 1e6).toFixed(6);
 }
 
-/** Decodes `path` (optionally a time range, resampled, resized or preprocessed) into RGB24 frames. */
-export function decodeVideo(path: string, options: DecodeOptions = {}): VideoDecoder {
-  return new VideoDecoder(path, options);
+/** Decodes a video file or frame folder (optionally a time range, resampled, resized or preprocessed) into RGB24 frames. */
+export function decodeVideo(source: VideoSource, options: DecodeOptions = {}): VideoDecoder {
+  return new VideoDecoder(source, options);
 }

@@ -1,5 +1,5 @@
-/** Video input: probing, decoding to RGB24 frames with bounded memory, and HF-style preprocessing into model inputs. */
-export { checkVideoFile, probeVideo, type Rational, type ToolOptions, type VideoInfo } from './probe.js';
+/** Video input (files, or folders of numbered frames): probing, decoding to RGB24 frames with bounded memory, and HF-style preprocessing into model inputs. */
+export { checkVideoFile, listFrameFolder, probeVideo, sourcePath, type FrameFolder, type Rational, type ToolOptions, type VideoInfo, type VideoSource } from './probe.js';
 export { decodeVideo, VideoDecoder, type DecodeOptions, type DecodeTarget } from './decode.js';
 export {
   cropFrame,
