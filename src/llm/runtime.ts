@@ -20,7 +20,7 @@ export type RuntimeLogger = (level: RuntimeLogLevel, message: string) => void;
 export interface LlamaRuntimeOptions {
   /**
    * `'auto'` (default) uses what node-llama-cpp detects among the installed prebuilt binaries (CUDA, Vulkan, Metal,
-   * else the CPU). `'cuda'` / `'vulkan'` ask for that backend and fall back to the CPU when it cannot start;
+   * else the CPU); a backend that starts without a GPU device behind it counts as unavailable. `'cuda'` / `'vulkan'` ask for that backend and fall back to the CPU when it cannot start;
    * `false` is the CPU. The outcome, and why a fallback happened, is in `runtime.info` and goes to `logger`.
    */
   gpu?: RuntimeGpu;
@@ -185,7 +185,18 @@ export class LlamaRuntime {
       fallback = `gpu '${requestedGpu}' is unavailable (${(err as Error).message}); using the CPU`;
       llama = await getLlama({ ...common, gpu: false });
     }
-    if (requestedGpu === 'auto' && llama.gpu === false) fallback = "gpu 'auto': no usable GPU backend found; using the CPU";
+    // A backend can start without any device behind it (Vulkan with only a software rasteriser, as on CI machines):
+    // it would then compute on the CPU while reporting a GPU, so it is replaced by the plain CPU build.
+    if (llama.gpu !== false && !llama.supportsGpuOffloading) {
+      const backend = llama.gpu;
+      await llama.dispose();
+      llama = await getLlama({ ...common, gpu: false });
+      fallback =
+        requestedGpu === 'auto'
+          ? `gpu 'auto': the ${backend} backend found no GPU device; using the CPU`
+          : `gpu '${requestedGpu}' is unavailable (the ${backend} backend found no GPU device); using the CPU`;
+    }
+    if (requestedGpu === 'auto' && llama.gpu === false) fallback ??= "gpu 'auto': no usable GPU backend found; using the CPU";
     if (fallback) sink.logger('info', `signweave: ${fallback}`);
     const info: LlamaRuntimeInfo = {
       requestedGpu,
