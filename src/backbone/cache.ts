@@ -4,7 +4,9 @@
  * Key: sha256 of a canonical JSON of everything the features depend on — the video (sha256 of its bytes, or with
  * `videoIdentity: 'file-stat'` its real path, size and mtime, which is free but trusts the file system), the time
  * range, the stride, the backbone's sha256 (graph and weights) and its preprocessing. Batch size and thread count are
- * left out: they change only float rounding, not what is computed.
+ * left out: they change only float rounding, not what is computed. A frame folder is identified by its frame rate and
+ * one sha256 over its images' names and bytes (`sha256FrameFolder`), or with `file-stat` by its real path and one
+ * sha256 over its images' names, sizes and mtimes; file keys are the same as before folders were accepted.
  *
  * Entry: `<key>.npy` (float32 `[T, D]`) and `<key>.json`, the sidecar (shape, fps, frame indices and times, the key
  * parts, the data's byte count and sha256, when it was made). The data is written first and the sidecar last, each
@@ -17,8 +19,10 @@ import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { SignweaveInputError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { describeReadError } from '../util/text-files.js';
 import type { ImageProcessorConfig } from '../video/preprocess.js';
-import { sha256File } from './hash.js';
+import { listFrameFolder, type FrameFolder, type VideoSource } from '../video/probe.js';
+import { sha256File, sha256FrameFolder } from './hash.js';
 import { decodeNpyFloat32, encodeNpy } from './npy.js';
 import type { BackboneInfo } from './types.js';
 
@@ -35,7 +39,13 @@ export type VideoIdentity = 'content' | 'file-stat';
 
 export interface FeatureKeyParts {
   format: string;
-  video: { sha256: string } | { path: string; size: number; mtimeMs: number };
+  video:
+    | { sha256: string }
+    | { path: string; size: number; mtimeMs: number }
+    /** A frame folder by content: `sha256FrameFolder` over its images, and the rate they are shown at. */
+    | { framesSha256: string; fps: number }
+    /** A frame folder by file stat: its real path, one sha256 over the lines `name\0size\0mtimeMs\n`, and its rate. */
+    | { frames: string; imagesStatSha256: string; fps: number };
   /** Seconds; absent start is 0, absent end is null (the end of the video). */
   start: number;
   end: number | null;
@@ -64,7 +74,8 @@ interface Sidecar {
   dataBytes: number;
   dataSha256: string;
   created: string;
-  video: string;
+  /** The file's absolute path, or the frame folder's with its rate. */
+  video: VideoSource;
   backbone: Pick<BackboneInfo, 'kind' | 'source' | 'runtime'>;
 }
 
@@ -112,28 +123,49 @@ export class FeatureCache {
     this.videoIdentity = options.videoIdentity ?? 'content';
   }
 
-  async keyParts(video: string, request: { start?: number; end?: number; stride: number }, backbone: BackboneInfo, signal?: AbortSignal): Promise<FeatureKeyParts> {
-    let identity: FeatureKeyParts['video'];
-    if (this.videoIdentity === 'content') {
-      identity = { sha256: await sha256File(video, 'video', signal) };
-    } else {
-      try {
-        const real = realpathSync(video);
-        const s = statSync(real);
-        identity = { path: real, size: s.size, mtimeMs: s.mtimeMs };
-      } catch (err) {
-        throw new SignweaveInputError(`cannot read video ${video}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-      }
-    }
+  async keyParts(video: VideoSource, request: { start?: number; end?: number; stride: number }, backbone: BackboneInfo, signal?: AbortSignal): Promise<FeatureKeyParts> {
     return {
       format: FEATURE_CACHE_FORMAT,
-      video: identity,
+      video: typeof video === 'string' ? await this.fileIdentity(video, signal) : await this.folderIdentity(video, signal),
       start: request.start ?? 0,
       end: request.end ?? null,
       stride: request.stride,
       backboneSha256: backbone.sha256,
       preprocessing: backbone.preprocessing,
     };
+  }
+
+  private async fileIdentity(video: string, signal?: AbortSignal): Promise<FeatureKeyParts['video']> {
+    if (this.videoIdentity === 'content') return { sha256: await sha256File(video, 'video', signal) };
+    try {
+      const real = realpathSync(video);
+      const s = statSync(real);
+      return { path: real, size: s.size, mtimeMs: s.mtimeMs };
+    } catch (err) {
+      throw new SignweaveInputError(`cannot read video ${video}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    }
+  }
+
+  /** The images are the ones ffmpeg reads (`listFrameFolder`: same filter, same order). */
+  private async folderIdentity({ frames, fps }: FrameFolder, signal?: AbortSignal): Promise<FeatureKeyParts['video']> {
+    // The rate enters the key, and JSON would write NaN or Infinity as null.
+    if (typeof fps !== 'number' || !Number.isFinite(fps) || fps <= 0) {
+      throw new SignweaveInputError(`frame folder ${frames}: fps must be a positive number, got ${fps}`);
+    }
+    const { files } = await listFrameFolder(frames);
+    if (this.videoIdentity === 'content') return { framesSha256: await sha256FrameFolder(frames, files, signal), fps };
+    const real = realpathSync(frames);
+    const stats = createHash('sha256');
+    for (const name of files) {
+      let s;
+      try {
+        s = statSync(join(real, name));
+      } catch (err) {
+        throw new SignweaveInputError(`cannot read frame ${join(frames, name)}: ${describeReadError(err)}`);
+      }
+      stats.update(`${name}\0${s.size}\0${s.mtimeMs}\n`);
+    }
+    return { frames: real, imagesStatSha256: stats.digest('hex'), fps };
   }
 
   paths(key: string): { data: string; sidecar: string } {
@@ -178,7 +210,7 @@ export class FeatureCache {
   }
 
   /** Stores an entry (data, then sidecar); returns the data path. */
-  put(parts: FeatureKeyParts, features: CachedFeatures, about: { video: string; backbone: BackboneInfo }): string {
+  put(parts: FeatureKeyParts, features: CachedFeatures, about: { video: VideoSource; backbone: BackboneInfo }): string {
     const key = featureCacheKey(parts);
     const paths = this.paths(key);
     try {
@@ -231,7 +263,7 @@ export interface CacheEntry {
   created: Date;
   shape?: [number, number];
   fps?: number;
-  video?: string;
+  video?: VideoSource;
   backbone?: Pick<BackboneInfo, 'kind' | 'source' | 'runtime'>;
   /** Why the entry is not usable (it would be recomputed), if it is not. */
   problem?: string;

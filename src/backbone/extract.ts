@@ -1,13 +1,14 @@
 /**
  * Video → per-frame backbone features `[T, D]`: ffmpeg decodes the range and already resizes and crops every frame to
  * the backbone's input (src/video with the backbone's preprocessing), every `stride`-th frame is kept, and frames are
- * embedded `batch` at a time. With a cache, a range already embedded by the same backbone is read back instead.
+ * embedded `batch` at a time. With a cache, a range already embedded by the same backbone is read back instead. The
+ * video is a file or a frame folder (`{ frames, fps }`: numbered images, frame k at k / fps).
  */
 import { resolve } from 'node:path';
 import { SignweaveInputError } from '../errors.js';
 import type { Sequence, VideoFrame } from '../types.js';
 import { decodeVideo } from '../video/decode.js';
-import { probeVideo, type ToolOptions, type VideoInfo } from '../video/probe.js';
+import { probeVideo, type ToolOptions, type VideoInfo, type VideoSource } from '../video/probe.js';
 import { featureCacheKey, type FeatureCache } from './cache.js';
 import type { Backbone, BackboneInfo } from './types.js';
 
@@ -22,7 +23,7 @@ export type FeatureProgress =
   | { type: 'cache-invalid'; path: string; reason: string };
 
 export interface ExtractOptions extends ToolOptions {
-  /** Seconds from the file's start of the first frame (default 0). */
+  /** Seconds from the file's start of the first frame (default 0); a frame folder starts at 0. */
   start?: number;
   /** Seconds from the file's start where the range ends, exclusive (default: the end of the video). */
   end?: number;
@@ -43,7 +44,8 @@ export interface FeatureSequence extends Sequence {
   frameIndices: number[];
   /** Presentation time of each row's frame, seconds from the file's start. */
   times: number[];
-  source: { video: string; start?: number; end?: number; stride: number };
+  /** The video as given: a file path, or a frame folder with its rate. */
+  source: { video: VideoSource; start?: number; end?: number; stride: number };
   backbone: Pick<BackboneInfo, 'kind' | 'source' | 'sha256' | 'runtime' | 'dim'>;
   cache: { status: 'off' } | { status: 'hit' | 'stored'; key: string; path: string; replaced?: string };
 }
@@ -61,7 +63,7 @@ function expectedFrames(info: VideoInfo, start: number | undefined, end: number 
   return Math.max(1, Math.round(span * info.fps));
 }
 
-export async function extractFeatures(video: string, backbone: Backbone, options: ExtractOptions = {}): Promise<FeatureSequence> {
+export async function extractFeatures(video: VideoSource, backbone: Backbone, options: ExtractOptions = {}): Promise<FeatureSequence> {
   const stride = positiveInt(options.stride ?? 1, 'stride');
   const batch = positiveInt(options.batch ?? 4, 'batch');
   const { start, end, signal, onProgress, cache } = options;
@@ -143,6 +145,7 @@ export async function extractFeatures(video: string, backbone: Backbone, options
   }
   const features = { data, shape: [embedded, dim] as [number, number], fps: info.fps / stride, frameIndices, times };
   if (!cache || !parts) return { ...features, ...about, cache: { status: 'off' } };
-  const path = cache.put(parts, features, { video: resolve(video), backbone: backbone.info });
+  const absolute = typeof video === 'string' ? resolve(video) : { frames: resolve(video.frames), fps: video.fps };
+  const path = cache.put(parts, features, { video: absolute, backbone: backbone.info });
   return { ...features, ...about, cache: { status: 'stored', key: featureCacheKey(parts), path, replaced } };
 }

@@ -1,12 +1,26 @@
-/** Content hashes: files streamed through sha256, and ONNX models together with their external weight files. */
+/**
+ * Content hashes: files streamed through sha256, frame folders (their images' names and bytes), and ONNX models
+ * together with their external weight files.
+ */
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { decodeModel, readOnnxInfo, type OnnxFileInfo } from '../graph/proto.js';
+import { sha256File } from '../util/hash.js';
 import { readInputFile } from '../util/text-files.js';
 
-import { sha256File } from '../util/hash.js';
-
 export { sha256File };
+
+/**
+ * One sha256 over a frame folder's images, in the order given: the lines `name\0sha256(bytes)\n`. Names count, so
+ * renaming an image (which may reorder the frames) changes the hash as changing its bytes does. Each image is streamed.
+ */
+export async function sha256FrameFolder(folder: string, images: readonly string[], signal?: AbortSignal): Promise<string> {
+  const combined = createHash('sha256');
+  for (const name of images) {
+    combined.update(`${name}\0${await sha256File(join(folder, name), 'frame', signal)}\n`);
+  }
+  return combined.digest('hex');
+}
 
 export interface OnnxInspection {
   info: OnnxFileInfo;

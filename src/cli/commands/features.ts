@@ -10,6 +10,7 @@ import { SignweaveInputError } from '../../errors.js';
 import { readOnnxInfo } from '../../graph/proto.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { parseImageProcessorConfig, type ImageProcessorConfig } from '../../video/preprocess.js';
+import type { VideoSource } from '../../video/probe.js';
 import { SIGNWEAVE_VERSION } from '../../version.js';
 import { interruptSignal } from '../interrupt.js';
 import { createProgress, type Progress } from '../progress.js';
@@ -19,6 +20,12 @@ const tool = (command: string) => ({ name: 'signweave', version: SIGNWEAVE_VERSI
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer.');
+  return n;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number.');
   return n;
 }
 
@@ -55,6 +62,24 @@ function isFile(path: string): boolean {
   return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
 }
 
+/** A folder is a frame folder and needs the rate of its images; a file has its own rate. */
+function videoSource(path: string, fps: number | undefined): VideoSource {
+  let folder = false;
+  try {
+    folder = statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  } catch {
+    // Unreadable: decoding names the file and why.
+  }
+  if (folder) {
+    if (fps === undefined) throw new SignweaveInputError(`${path} is a folder: give the frame rate of its numbered images with --fps (e.g. --fps 25 for PHOENIX-2014T)`);
+    return { frames: path, fps };
+  }
+  if (fps !== undefined) throw new SignweaveInputError(`--fps is the frame rate of a frame folder, but ${path} is not a folder (a video file has its own rate)`);
+  return path;
+}
+
+const describeSource = (v: VideoSource): string => (typeof v === 'string' ? v : `${v.frames} (frames at ${v.fps} fps)`);
+
 const formatBytes = (n: number): string => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`);
 
 function entryJson(e: CacheEntry) {
@@ -75,7 +100,7 @@ const cacheList = new Command('list')
     const total = entries.reduce((s, e) => s + e.bytes, 0);
     process.stdout.write(`${dir}: ${entries.length} entries, ${formatBytes(total)}\n`);
     for (const e of entries) {
-      const what = e.shape ? `${e.shape[0]}×${e.shape[1]} @ ${+e.fps!.toFixed(3)} fps  ${e.video}` : '';
+      const what = e.shape ? `${e.shape[0]}×${e.shape[1]} @ ${+e.fps!.toFixed(3)} fps  ${describeSource(e.video!)}` : '';
       process.stdout.write(`${e.key.slice(0, 12)}  ${e.created.toISOString()}  ${formatBytes(e.bytes).padStart(10)}  ${what}${e.problem ? `  [${e.problem}]` : ''}\n`);
     }
   });
@@ -96,7 +121,8 @@ const cacheCommand = new Command('cache').description('Inspect or empty the on-d
 
 export const featuresCommand = new Command('features')
   .description('Per-frame backbone features [T, D] (the CLS vector of DINOv2 or another ViT) of a video or a time range of it.')
-  .argument('<video>', 'video file (any format ffmpeg reads)')
+  .argument('<video>', 'video file (any format ffmpeg reads), or a folder of numbered .png/.jpg frames (with --fps)')
+  .option('--fps <n>', 'frame folders: the rate its images are shown at (PHOENIX-2014T: 25)', positiveNumber)
   .option('--backbone <dir|onnx>', 'Hugging Face model folder (config.json, preprocessor_config.json, onnx/model.onnx) or a bare ONNX file')
   .option('--input-name <name>', 'bare ONNX: the image input (default: its only input)')
   .option('--output-name <name>', 'bare ONNX: the feature output, [N, tokens, D] or [N, D] (default: its only output)')
@@ -121,6 +147,7 @@ export const featuresCommand = new Command('features')
   .enablePositionalOptions()
   .action(async (video, options) => {
     if (!options.backbone) throw new SignweaveInputError('give the backbone: --backbone <Hugging Face folder or .onnx file>');
+    const source = videoSource(video, options.fps);
     // Fail before minutes of embedding, not after, when the output cannot be written.
     if (options.out && !statSync(dirname(resolve(options.out)), { throwIfNoEntry: false })?.isDirectory()) {
       throw new SignweaveInputError(`cannot write ${options.out}: its folder does not exist`);
@@ -145,7 +172,7 @@ export const featuresCommand = new Command('features')
     let features: FeatureSequence;
     try {
       const cache = options.cache ? new FeatureCache({ dir: options.cacheDir, videoIdentity: options.videoIdentity }) : undefined;
-      features = await extractFeatures(video, backbone, { start: options.start, end: options.end, stride: options.stride, batch: options.batch, signal, onProgress, cache });
+      features = await extractFeatures(source, backbone, { start: options.start, end: options.end, stride: options.stride, batch: options.batch, signal, onProgress, cache });
     } finally {
       progress?.stop();
       await backbone.dispose();
