@@ -3,10 +3,11 @@
  * (1280×720):
  * - backbone alone: a raw OnnxSession (src/graph/session.ts, the same settings the backbone uses) on the frames
  *   already decoded and preprocessed, every `stride`-th one, in batches of the pipeline's batch size;
- * - the pipeline: `Pipeline.run` up to the fused pseudo-gloss (decoding, backbone, MediaPipe face landmarks and lip
- *   crops in Chromium, the three experts, the router, fusion and CTC decoding), feature cache off, stages loaded by
- *   a warm-up run first;
- * at frame strides 1, 2 and 4: the overhead beyond the backbone, and the real-time factor (seconds of processing per
+ * - the pipeline: `Pipeline.run` end to end, what `signweave translate` runs (decoding, backbone, MediaPipe face
+ *   landmarks and lip crops in Chromium, the three experts, the router, fusion and CTC decoding, then the English
+ *   decoder: stories260K through node-llama-cpp, 1 CPU thread, greedy, up to 64 tokens), feature cache off, stages
+ *   loaded by a warm-up run first (its load time is reported);
+ * at frame strides 1, 2 and 4: the overhead beyond the backbone, and the real-time factor (seconds of compute per
  * second of 24 fps video; < 1 is faster than real time). Each case's two timings alternate within every run.
  *
  * Backbone: the DINOv2 ViT-S/14 graph (../shared/models/dinov2-vits14-arch) with synthetic weights written once to
@@ -23,7 +24,7 @@ import { join } from 'node:path';
 import { HF_MODEL_FILE, loadBackbone } from '../src/backbone/index.js';
 import { OnnxSession } from '../src/graph/session.js';
 import { float32 } from '../src/graph/tensor.js';
-import { createPipeline, initDemoPipeline, resolvePipelineConfig, type PipelineResult } from '../src/pipeline/index.js';
+import { createPipeline, DEMO_DECODER_SETTINGS, initDemoPipeline, resolvePipelineConfig, type PipelineResult } from '../src/pipeline/index.js';
 import { decodeVideo, frameToTensor, parseImageProcessorConfig } from '../src/video/index.js';
 import { sharedPath } from '../test/helpers/shared.js';
 import { benchArgs, printReport } from './harness.js';
@@ -51,7 +52,12 @@ function dinov2(): string | undefined {
 
 const work = mkdtempSync(join(tmpdir(), 'signweave-bench-pipeline-'));
 const realBackbone = dinov2();
-const demo = await initDemoPipeline(join(work, 'demo'), { faceModel: sharedPath('models', 'mediapipe', 'face_landmarker.task'), backbone: realBackbone });
+const decoderModel = sharedPath('models', 'stories260K', 'stories260K.gguf');
+const demo = await initDemoPipeline(join(work, 'demo'), {
+  faceModel: sharedPath('models', 'mediapipe', 'face_landmarker.task'),
+  backbone: realBackbone,
+  decoder: { model: decoderModel, ...DEMO_DECODER_SETTINGS },
+});
 const base = resolvePipelineConfig(demo.config).config;
 
 // What the raw session needs: the graph file, its tensor names and the preprocessing, as the backbone reads them.
@@ -67,6 +73,9 @@ const decoded: Float32Array[] = [];
 for await (const frame of decodeVideo(clip, { end: SECONDS, preprocess: info.preprocessing })) decoded.push(frameToTensor(frame, info.preprocessing).data);
 
 type Row = Record<string, string | number>;
+
+/** Tokens generated, or why there is no English (an untrained demo can fuse an empty pseudo-gloss). */
+const englishOf = (r: PipelineResult): string => (r.english?.failure ? `none (${r.english.failure})` : `${r.english?.generatedTokens} tokens`);
 const rows: Row[] = [];
 for (const stride of [1, 2, 4]) {
   const kept = decoded.filter((_, i) => i % stride === 0);
@@ -87,6 +96,7 @@ for (const stride of [1, 2, 4]) {
   // Warm-up: loads the stages (and JIT).
   await backboneAlone();
   await whole();
+  const loadMs = result!.timings.load;
   const seconds: [number[], number[]] = [[], []];
   for (let r = 0; r < args.runs; r++) {
     for (let k = 0; k < 2; k++) {
@@ -106,10 +116,12 @@ for (const stride of [1, 2, 4]) {
     'pipeline s': round(p, 3),
     overhead: `${round((100 * (p - b)) / b, 1)}%`,
     'RTF backbone': round(b / SECONDS, 3),
-    'RTF pipeline': round(p / SECONDS, 3),
-    'last run ms (backbone | landmarks | experts | router | fusion)': [t.backbone, t.landmarks, t.sign + (t.fingerspell ?? 0) + (t.lipread ?? 0), t.router, t.fusion]
+    'RTF translate': round(p / SECONDS, 3),
+    'load s': round(loadMs / 1000, 2),
+    'last run ms (backbone | landmarks | experts | router | fusion | decoder)': [t.backbone, t.landmarks, t.sign + (t.fingerspell ?? 0) + (t.lipread ?? 0), t.router, t.fusion, t.decoder]
       .map((x) => Math.round(x ?? 0))
       .join(' | '),
+    English: englishOf(result!),
   });
 }
 await raw.dispose();
@@ -123,5 +135,6 @@ const setup = {
   batch: BATCH,
   landmarks: `MediaPipe face, frames at maxSide ${base.video?.maxSide}`,
   bundles: 'untrained demo bundles',
+  decoder: `stories260K (../shared), ${JSON.stringify(DEMO_DECODER_SETTINGS)}, greedy, up to 64 tokens`,
 };
 printReport('pipeline', setup, rows, args.json);

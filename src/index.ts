@@ -20,3 +20,5 @@ export * from './bundles/index.js';
 export * from './router/index.js';
 export * from './fusion/index.js';
 export * from './pipeline/index.js';
+export * from './decoder/index.js';
+export { encodeGguf, writeGguf, GGUF_VERSION, GGUF_DEFAULT_ALIGNMENT, type GgufContents, type GgufMetadataEntry, type GgufTensor, type GgufScalarType } from './llm/gguf.js';

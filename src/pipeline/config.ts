@@ -1,6 +1,6 @@
 /**
  * The pipeline config (`signweave-pipeline/1`): which video settings, landmark models, backbone, feature cache,
- * expert / router / fusion bundles and CTC decoders a pipeline runs. JSON, validated with ajv against the JSON
+ * expert / router / fusion bundles, CTC decoders and English decoder a pipeline runs. JSON, validated with ajv against the JSON
  * Schema here (published as `pipeline.schema.json` beside it; a test keeps the two identical). Paths are relative to
  * the config file's folder. Only src/pipeline knows this shape: the stages take plain options.
  */
@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { ErrorObject } from 'ajv';
 import { FUSION_VARIANT_NAMES, type FusionVariant } from '../bundles/fusion.js';
+import type { DecoderGpu, DecoderSampling } from '../decoder/types.js';
 import { SignweaveInputError } from '../errors.js';
 import { readInputFile } from '../util/text-files.js';
 import { PRESET_NAMES, PRESETS, type PresetName } from './presets.js';
@@ -51,6 +52,23 @@ export interface FusionStageConfig {
   variants?: Partial<Record<FusionVariant, string>>;
 }
 
+/**
+ * The pseudo-gloss → English decoder (src/decoder: a LLaMA GGUF run by node-llama-cpp). Every field but `model` has
+ * the decoder's default; `prompt.fewShot` is a file (JSONL `{"gloss", "english"}` or TSV `gloss<TAB>english`).
+ */
+export interface DecoderStageConfig {
+  model: string;
+  gpu?: DecoderGpu;
+  threads?: number;
+  contextSize?: number;
+  maxTokens?: number;
+  parallel?: number;
+  prompt?: { instruction?: string; fewShot?: string; format?: 'auto' | 'completion' | 'chat' };
+  sampling?: DecoderSampling;
+  stop?: string[];
+  lora?: { path: string; scale?: number }[];
+}
+
 export interface PipelineConfig {
   $schema?: string;
   format: typeof PIPELINE_FORMAT;
@@ -88,6 +106,8 @@ export interface PipelineConfig {
   experts: { sign: ExpertStageConfig; fingerspell: ExpertStageConfig | null; lipread: ExpertStageConfig | null };
   router: { bundle: string } | null;
   fusion: FusionStageConfig | null;
+  /** The English decoder, reading the fused pseudo-gloss; absent or null: the run stops at the pseudo-gloss. */
+  decoder?: DecoderStageConfig | null;
 }
 
 // -----------------------------------------------------------------------------------------------------------------
@@ -197,6 +217,40 @@ const landmarks = {
   },
 } as const;
 
+const englishDecoder = {
+  type: ['object', 'null'],
+  required: ['model'],
+  additionalProperties: false,
+  properties: {
+    model: { ...path, description: "a GGUF model file, relative to the config file's folder" },
+    gpu: { enum: ['auto', 'cuda', 'vulkan', 'cpu'] },
+    threads: positiveInt,
+    contextSize: positiveInt,
+    maxTokens: positiveInt,
+    parallel: positiveInt,
+    prompt: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { instruction: { type: 'string', minLength: 1 }, fewShot: path, format: { enum: ['auto', 'completion', 'chat'] } },
+    },
+    sampling: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        temperature: { type: 'number', minimum: 0 },
+        topP: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+        topK: positiveInt,
+        seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
+      },
+    },
+    stop: { type: 'array', items: { type: 'string', minLength: 1 } },
+    lora: {
+      type: 'array',
+      items: { type: 'object', required: ['path'], additionalProperties: false, properties: { path, scale: { type: 'number' } } },
+    },
+  },
+} as const;
+
 export const PIPELINE_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: PIPELINE_SCHEMA_ID,
@@ -235,6 +289,7 @@ export const PIPELINE_SCHEMA = {
         variants: { type: 'object', additionalProperties: false, properties: Object.fromEntries(FUSION_VARIANT_NAMES.map((v) => [v, path])) },
       },
     },
+    decoder: englishDecoder,
   },
   allOf: [
     {
@@ -323,13 +378,24 @@ function checkConfig(data: unknown, source: string): PipelineConfig {
 // -----------------------------------------------------------------------------------------------------------------
 // Paths and presets
 
+/** The decoder section with each of its files (model, few-shot examples, LoRA adapters) passed through `at`. */
+export function decoderStagePaths(decoder: DecoderStageConfig, at: (path: string) => string): DecoderStageConfig {
+  const { model, prompt, lora } = decoder;
+  return {
+    ...decoder,
+    model: at(model),
+    ...(prompt?.fewShot !== undefined && { prompt: { ...prompt, fewShot: at(prompt.fewShot) } }),
+    ...(lora && { lora: lora.map((l) => ({ ...l, path: at(l.path) })) }),
+  };
+}
+
 /** The config with every path made absolute against `dir` (absolute paths stay as they are). */
 export function resolveConfigPaths(config: PipelineConfig, dir: string): PipelineConfig {
   const at = (p: string): string => (isAbsolute(p) ? p : resolve(dir, p));
   const decoderPaths = (d: CtcDecoderConfig | undefined): CtcDecoderConfig | undefined =>
     d && { ...d, ...(d.lexicon !== undefined && { lexicon: at(d.lexicon) }), ...(d.lm && { lm: { ...d.lm, path: at(d.lm.path) } }) };
   const stage = <S extends ExpertStageConfig | null>(s: S): S => (s && { ...s, bundle: at(s.bundle), ...(s.decoder && { decoder: decoderPaths(s.decoder) }) }) as S;
-  const { landmarks: lm, backbone: bb, cache, fusion } = config;
+  const { landmarks: lm, backbone: bb, cache, fusion, decoder } = config;
   return {
     ...config,
     ...(lm && {
@@ -348,6 +414,7 @@ export function resolveConfigPaths(config: PipelineConfig, dir: string): Pipelin
       ...stage(fusion),
       ...(fusion.variants && { variants: Object.fromEntries(Object.entries(fusion.variants).map(([k, p]) => [k, at(p)])) }),
     },
+    ...(decoder && { decoder: decoderStagePaths(decoder, at) }),
   };
 }
 

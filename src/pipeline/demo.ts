@@ -6,6 +6,7 @@
  * The backbone is, by default, a tiny ViT written as a Hugging Face DINOv2 folder by the graph builder (seeded
  * weights, 56×56 input, one layer) with DINOv2 ViT-S/14's feature size, 384, so the same bundles also fit a real
  * ViT-S/14; `backbone` points the demo at a real one instead (a Hugging Face folder, or a bare ONNX export).
+ * With `decoder`, the config also turns the fused pseudo-gloss into English with that GGUF model.
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
@@ -18,10 +19,17 @@ import { SignweaveInputError } from '../errors.js';
 import { readOnnxInfo } from '../graph/proto.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { parseImageProcessorConfig } from '../video/preprocess.js';
-import { formatConfigProblems, PIPELINE_FORMAT, PIPELINE_SCHEMA_ID, validatePipelineConfig, type PipelineConfig } from './config.js';
+import { decoderStagePaths, formatConfigProblems, PIPELINE_FORMAT, PIPELINE_SCHEMA_ID, validatePipelineConfig, type DecoderStageConfig, type PipelineConfig } from './config.js';
 
 /** The demo backbone: DINOv2 ViT-S/14's width and patch size on a 56×56 input (4 patches), one layer. */
 export const DEMO_VIT: Omit<VitOptions, 'seed'> = { imageSize: 56, patchSize: 14, dim: 384, depth: 1, heads: 6, mlpDim: 768 };
+
+/**
+ * The decoder settings for the demo's default model, ../shared's 260K-parameter stories260K: fast on one CPU thread,
+ * and meaningless like the bundles. Its small vocabulary spells the default prompt out in ~470 tokens, so it gets a
+ * 1024-token context (it was trained on 2048).
+ */
+export const DEMO_DECODER_SETTINGS = { gpu: 'cpu', threads: 1, contextSize: 1024 } as const satisfies Omit<DecoderStageConfig, 'model'>;
 
 /** Longer side of the frames the landmarks see: How2Sign's 1280×720 at half size still shows the face to MediaPipe, in half the time. */
 const DEMO_MAX_SIDE = 640;
@@ -39,6 +47,8 @@ export interface DemoPipelineOptions {
   backbone?: string;
   /** A bare ONNX backbone's preprocessor_config.json (default: DINOv2's at the graph's square input size). */
   preprocessor?: string;
+  /** The English decoder's section (its paths are written like the others); none: the demo stops at the pseudo-gloss. */
+  decoder?: DecoderStageConfig;
 }
 
 export interface DemoPipeline {
@@ -130,6 +140,7 @@ export async function initDemoPipeline(dir: string, options: DemoPipelineOptions
       variant: 'gated',
       variants: Object.fromEntries(FUSION_VARIANT_NAMES.map((v) => [v, bundle(demoFusionFolder(v))])),
     },
+    ...(options.decoder && { decoder: decoderStagePaths(options.decoder, at) }),
   };
   const problems = validatePipelineConfig(config);
   if (problems.length > 0) throw new Error(formatConfigProblems('the demo pipeline config', problems));

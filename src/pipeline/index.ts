@@ -1,4 +1,7 @@
-/** src/pipeline: the stages wired from a JSON pipeline config, the presets of the paper's ablations, and the demo pipeline. */
+/**
+ * src/pipeline: the stages wired from a JSON pipeline config (up to English with a decoder), the presets of the paper's
+ * ablations, and the demo pipeline.
+ */
 export {
   applyPreset,
   formatConfigProblems,
@@ -10,6 +13,7 @@ export {
   validatePipelineConfig,
   type ConfigProblem,
   type CtcDecoderConfig,
+  type DecoderStageConfig,
   type ExpertStageConfig,
   type FusionStageConfig,
   type PipelineConfig,
@@ -17,12 +21,14 @@ export {
   type ResolvedPipelineConfig,
 } from './config.js';
 export { ctcDecodeOptions, decodeCtc } from './decoding.js';
-export { DEMO_VIT, initDemoPipeline, type DemoPipeline, type DemoPipelineOptions } from './demo.js';
-export { createPipeline, Pipeline, type CreatePipelineOptions, type RunOptions as PipelineRunOptions } from './pipeline.js';
+export { DEMO_DECODER_SETTINGS, DEMO_VIT, initDemoPipeline, type DemoPipeline, type DemoPipelineOptions } from './demo.js';
+export { EnglishStage, type EnglishRunOptions } from './english.js';
+export { createPipeline, Pipeline, type CreatePipelineOptions, type GlossRunOptions, type RunOptions as PipelineRunOptions } from './pipeline.js';
 export { PRESET_NAMES, PRESET_SUMMARIES, PRESETS, type Preset, type PresetName } from './presets.js';
 export {
   pipelineResultJson,
   type EnglishTranslation,
+  type GlossTranslationResult,
   type PipelineProgress,
   type PipelineProvenance,
   type PipelineResult,

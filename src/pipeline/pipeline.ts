@@ -2,7 +2,7 @@
  * The pipeline: the stages a pipeline config names, wired in the one direction data flows (ARCHITECTURE.md).
  *
  *   video ─┬─ decode (preprocessed) ─► backbone ─► features ─┬─► sign expert ─────────┐
- *          │                                                 ├─► fingerspelling expert ├─► fusion ─► CTC ─► pseudo-gloss
+ *          │                                                 ├─► fingerspelling expert ├─► fusion ─► CTC ─► pseudo-gloss ─► decoder ─► English
  *          │                                                 └─► router ───────────────┤
  *          └─ decode (maxSide) ─► face landmarks ─► lip crops ─► lipreading expert ────┘
  *
@@ -10,8 +10,9 @@
  * Chromium), each on its own ffmpeg decoder of the same range, and see the same frames (every `stride`-th). Stages
  * are loaded on the first run, all at once, then checked against each other (feature sizes, stream widths, the lip
  * stride, the fusion variant) before any video is read. Disposing the pipeline disposes every stage it loaded: ONNX
- * sessions, the backbone, and the landmark extractor's Chromium. Every network runs on the one ONNX Runtime the
- * process loads (src/graph/session.ts; the Hugging Face backbone checks that transformers.js shares it).
+ * sessions, the backbone, the landmark extractor's Chromium and the decoder's llama.cpp context. Every network runs on
+ * the one ONNX Runtime the process loads (src/graph/session.ts; the Hugging Face backbone checks that transformers.js
+ * shares it); the decoder runs on the process's one node-llama-cpp runtime (src/llm/runtime.ts).
  */
 import { statSync } from 'node:fs';
 import { FeatureCache } from '../backbone/cache.js';
@@ -23,6 +24,7 @@ import { loadBundle, type Bundle, type BundleRef } from '../bundles/loader.js';
 import { routerLayers } from '../bundles/router.js';
 import { toTokenStream } from '../ctc/token-stream.js';
 import { CtcVocabulary } from '../ctc/vocab.js';
+import type { GlossDecoder, TokenCallback } from '../decoder/types.js';
 import { SignweaveInputError } from '../errors.js';
 import { FingerspellExpert } from '../experts/fingerspell/index.js';
 import { LipreadExpert, packLipCrops } from '../experts/lipread/index.js';
@@ -38,7 +40,9 @@ import { probeVideo, type VideoInfo } from '../video/probe.js';
 import { SIGNWEAVE_VERSION } from '../version.js';
 import { resolvePipelineConfig, type ExpertStageConfig, type PipelineConfig, type ResolveConfigOptions, type ResolvedPipelineConfig } from './config.js';
 import { ctcDecodeOptions, decodeCtc } from './decoding.js';
-import type { PipelineProgress, PipelineProvenance, PipelineResult, PipelineTimings, RouterSegment } from './result.js';
+import { EnglishStage } from './english.js';
+import { Lazy, type Disposable } from './lazy.js';
+import type { GlossTranslationResult, PipelineProgress, PipelineProvenance, PipelineResult, PipelineTimings, RouterSegment } from './result.js';
 
 export interface CreatePipelineOptions extends ResolveConfigOptions {
   /** ONNX Runtime threads inside one op, for every session (default: all cores). */
@@ -54,34 +58,14 @@ export interface RunOptions {
   /** Seconds from the start of the file where the range ends, exclusive (default: the end of the video). */
   end?: number;
   onProgress?: (event: PipelineProgress) => void;
-  /** Aborting stops the run (decoders, MediaPipe, the backbone loop); it rejects with the signal's reason. */
+  /** Each piece of raw English as the decoder generates it (streaming). */
+  onToken?: TokenCallback;
+  /** Aborting stops the run (decoders, MediaPipe, the backbone loop, generation); it rejects with the signal's reason. */
   signal?: AbortSignal;
 }
 
-interface Disposable {
-  dispose(): Promise<void>;
-}
-
-/** A stage made on first use and disposed with the pipeline; a failed load is tried again by the next use. */
-class Lazy<T extends Disposable> {
-  private value: Promise<T> | undefined;
-
-  constructor(private readonly make: () => Promise<T>) {}
-
-  get(): Promise<T> {
-    this.value ??= this.make().catch((err: unknown) => {
-      this.value = undefined;
-      throw err;
-    });
-    return this.value;
-  }
-
-  async dispose(): Promise<void> {
-    const value = this.value;
-    this.value = undefined;
-    await (await value?.catch(() => undefined))?.dispose();
-  }
-}
+/** Options of `Pipeline.translateGloss`. */
+export type GlossRunOptions = Pick<RunOptions, 'onProgress' | 'onToken' | 'signal'>;
 
 interface ExpertStage<E> extends Disposable {
   expert: E;
@@ -107,6 +91,7 @@ interface Stages {
   lipread: ExpertStage<LipreadExpert> | null;
   router: RouterStage | null;
   fusion: FusionStageHandle | null;
+  decoder: GlossDecoder | null;
 }
 
 /** Frames a range should hold, from the container's numbers (for progress totals only). */
@@ -145,6 +130,7 @@ export class Pipeline implements AsyncDisposable {
   private readonly lipread: Lazy<ExpertStage<LipreadExpert>> | null;
   private readonly router: Lazy<RouterStage> | null;
   private readonly fusion: Lazy<FusionStageHandle> | null;
+  private readonly english: EnglishStage | null;
   private readonly cache: FeatureCache | undefined;
   private loading: Promise<Stages> | undefined;
   private loaded = false;
@@ -194,6 +180,7 @@ export class Pipeline implements AsyncDisposable {
         const vocabulary = new CtcVocabulary({ labels: fusion.vocab, blank: fusion.bundle.manifest.output.blank, joiner: ' ' });
         return { fusion, vocabulary, decode, dispose: () => fusion.dispose() };
       });
+    this.english = config.decoder ? new EnglishStage(config.decoder, where('/decoder')) : null;
     const { cache } = config;
     this.cache = cache?.enabled ? new FeatureCache({ dir: cache.dir, videoIdentity: cache.videoIdentity }) : undefined;
   }
@@ -266,11 +253,12 @@ export class Pipeline implements AsyncDisposable {
       this.lipread?.get() ?? null,
       this.router?.get() ?? null,
       this.fusion?.get() ?? null,
+      this.english?.load() ?? null,
     ] as const);
     const failed = settled.find((s) => s.status === 'rejected');
     if (failed) throw failed.reason;
-    const [backbone, extractor, sign, fingerspell, lipread, router, fusion] = settled.map((s) => (s as PromiseFulfilledResult<unknown>).value);
-    const stages = { backbone, extractor, sign, fingerspell, lipread, router, fusion } as Stages;
+    const [backbone, extractor, sign, fingerspell, lipread, router, fusion, decoder] = settled.map((s) => (s as PromiseFulfilledResult<unknown>).value);
+    const stages = { backbone, extractor, sign, fingerspell, lipread, router, fusion, decoder } as Stages;
     this.checkStages(stages);
     return stages;
   }
@@ -314,21 +302,40 @@ export class Pipeline implements AsyncDisposable {
     }
   }
 
-  /** Translates one video (or a time range of it) up to the fused pseudo-gloss. Runs may overlap. */
-  async run(video: string, options: RunOptions = {}): Promise<PipelineResult> {
+  /**
+   * Translates one video (or a time range of it) to the fused pseudo-gloss, and to English when the config has a
+   * decoder. Runs may overlap.
+   */
+  run(video: string, options: RunOptions = {}): Promise<PipelineResult> {
+    return this.tracked(options.signal, (controller) => this.execute(video, options, controller));
+  }
+
+  /**
+   * The decoder alone on a given pseudo-gloss (e.g. `GAIN BALANCE TOE`): loads the decoder only, no video stage. A
+   * failed generation is in the result (`english.failure`). A config without a decoder is an input error.
+   */
+  translateGloss(gloss: string, options: GlossRunOptions = {}): Promise<GlossTranslationResult> {
+    const english = this.english;
+    if (!english) return Promise.reject(new SignweaveInputError(`${this.label}: /decoder: the config has no decoder section, so there is no English to make`));
+    const { path, sha256, preset } = this.resolved;
+    return this.tracked(options.signal, ({ signal }) => english.translate(gloss, { ...options, signal }, { path, sha256, preset }));
+  }
+
+  /** Runs `work` with its own abort controller (aborted by `signal`, or by disposal, which waits for it). */
+  private async tracked<T>(signal: AbortSignal | undefined, work: (controller: AbortController) => Promise<T>): Promise<T> {
     if (this.disposing) throw new Error('the pipeline is disposed');
     const controller = new AbortController();
-    const onAbort = () => controller.abort(options.signal!.reason);
-    if (options.signal?.aborted) onAbort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    const done = this.execute(video, options, controller);
+    const onAbort = () => controller.abort(signal!.reason);
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const done = work(controller);
     const entry = { controller, done: done.catch(() => undefined) };
     this.runs.add(entry);
     try {
       return await done;
     } finally {
       this.runs.delete(entry);
-      options.signal?.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -432,6 +439,15 @@ export class Pipeline implements AsyncDisposable {
       fused = { source: 'sign', tokens: shiftTokens(m.sign.stream.tokens, t0), text: m.sign.text };
     }
 
+    let english: PipelineResult['english'] = null;
+    let decoderMs: number | null = null;
+    const { decoder } = stages;
+    if (this.english && decoder) {
+      const stage = this.english;
+      signal.throwIfAborted();
+      [english, decoderMs] = await timed(() => stage.run(decoder, fused.text, { onToken: options.onToken, onProgress: report, signal }));
+    }
+
     const timings: PipelineTimings = {
       load,
       backbone: m.ms.backbone,
@@ -441,6 +457,7 @@ export class Pipeline implements AsyncDisposable {
       lipread: l?.ms.lipread ?? null,
       router: m.ms.router,
       fusion: fusionMs,
+      decoder: decoderMs,
       total: performance.now() - started,
     };
     const frameIndices = features.frameIndices;
@@ -454,6 +471,7 @@ export class Pipeline implements AsyncDisposable {
       router: m.routed && { classes: [...stages.router!.router.classes], decisions: m.routed[0].decisions.map((d) => ({ ...d, start: d.start + t0, end: d.end + t0 })) },
       fusion,
       fused,
+      english,
       timings,
       provenance: this.provenance(stages, features),
     };
@@ -502,16 +520,17 @@ export class Pipeline implements AsyncDisposable {
         : null,
       untrained: untrainedBundles.length > 0,
       untrainedBundles,
+      decoder: s.decoder?.provenance ?? null,
     };
   }
 
-  /** Stops the runs in progress, then disposes every loaded stage (sessions, backbone, Chromium). Safe to call twice. */
+  /** Stops the runs in progress, then disposes every loaded stage (sessions, backbone, Chromium, decoder). Safe to call twice. */
   dispose(): Promise<void> {
     this.disposing ??= (async () => {
       for (const run of this.runs) run.controller.abort(new Error('the pipeline was disposed'));
       await Promise.all([...this.runs].map((r) => r.done));
       await this.loading?.catch(() => undefined);
-      const stages = [this.backbone, this.extractor, this.sign, this.fingerspell, this.lipread, this.router, this.fusion];
+      const stages = [this.backbone, this.extractor, this.sign, this.fingerspell, this.lipread, this.router, this.fusion, this.english];
       await Promise.all(stages.map((s) => s?.dispose()));
     })();
     return this.disposing;

@@ -1,7 +1,11 @@
-/** What `Pipeline.run` reports as it goes and returns: the streams, routing, fusion, fused pseudo-gloss, timings, provenance. */
+/**
+ * What `Pipeline.run` reports as it goes and returns: the streams, routing, fusion, fused pseudo-gloss, English,
+ * timings, provenance; and what `Pipeline.translateGloss` returns.
+ */
 import type { BackboneInfo } from '../backbone/types.js';
 import type { FusionVariant } from '../bundles/fusion.js';
 import type { BundleRef } from '../bundles/loader.js';
+import type { DecoderOutput, DecoderProvenance } from '../decoder/types.js';
 import type { ExpertKind, ExpertResult } from '../experts/shared.js';
 import type { LandmarkTask } from '../landmarks/index.js';
 import type { Sequence, TimedToken } from '../types.js';
@@ -24,7 +28,9 @@ export type PipelineProgress =
   /** Segments routed. */
   | { stage: 'router'; done: number; total: number }
   /** The fusion network run and its output decoded. */
-  | { stage: 'fusion'; done: number; total: number };
+  | { stage: 'fusion'; done: number; total: number }
+  /** English tokens generated; `total` is the token budget (`maxTokens`) until generation ends, then the tokens made. */
+  | { stage: 'decoder'; done: number; total: number };
 
 export type PipelineStage = PipelineProgress['stage'];
 
@@ -43,14 +49,12 @@ export interface RouterSegment {
 }
 
 /**
- * The slot of the English decoder (src/decoder: pseudo-gloss → English with a LLaMA model, SignBind-LLM's last stage),
- * which plugs in after fusion and reads `fused`. That stage does not exist yet, so no run sets it.
+ * The English decoder's output (src/decoder: pseudo-gloss → English with a LLaMA model, SignBind-LLM's last stage).
+ * A failed generation is an output too: `text` null, `failure` and `message` say why.
  */
-export interface EnglishTranslation {
-  text: string;
-  /** The pseudo-gloss it was made from (`fused.text`). */
+export interface EnglishTranslation extends DecoderOutput {
+  /** The pseudo-gloss it was made from, as given (`fused.text` in a pipeline run); `gloss` is it whitespace-normalised. */
   pseudoGloss: string;
-  model: { name: string; sha256: string };
 }
 
 /** Milliseconds per stage. The backbone and landmark branches (each with the experts that read it) overlap in time. */
@@ -68,6 +72,8 @@ export interface PipelineTimings {
   router: number | null;
   /** The fusion network and the decoding of its pseudo-gloss. */
   fusion: number | null;
+  /** Generating the English; null without a decoder. */
+  decoder: number | null;
   /** The whole run, wall clock. */
   total: number;
 }
@@ -92,6 +98,8 @@ export interface PipelineProvenance {
   untrained: boolean;
   /** The names of those bundles. */
   untrainedBundles: string[];
+  /** The English decoder's model, LoRA adapters, prompt, sampling and runtime; null without a decoder. */
+  decoder: DecoderProvenance | null;
 }
 
 export interface PipelineResult {
@@ -126,10 +134,19 @@ export interface PipelineResult {
   fusion: { variant: FusionVariant | null; gate: number[] | null; routerWeights: Sequence; logits: Sequence } | null;
   /** The pseudo-gloss: fusion's output, or the sign expert's without fusion. Times in seconds from the start of the file. */
   fused: { source: 'fusion' | 'sign'; tokens: TimedToken[]; text: string };
-  /** See `EnglishTranslation`. */
-  english?: EnglishTranslation;
+  /** The English of `fused.text`; null when the config has no decoder. */
+  english: EnglishTranslation | null;
   timings: PipelineTimings;
   provenance: PipelineProvenance;
+}
+
+/** What `Pipeline.translateGloss` returns: the decoder alone on a given pseudo-gloss. */
+export interface GlossTranslationResult {
+  english: EnglishTranslation;
+  /** Milliseconds: loading the decoder (first use only; 0 afterwards), generating, and in all. */
+  timings: { load: number; decoder: number; total: number };
+  /** `config` is null for a decoder made without a pipeline config (`--model`). */
+  provenance: { signweave: string; config: PipelineProvenance['config'] | null; decoder: DecoderProvenance };
 }
 
 /**

@@ -1,6 +1,6 @@
-// The whole pipeline on a real How2Sign clip (17 frames), MediaPipe's face model in headless Chromium included:
-// `signweave models init-demo` writes the untrained demo, then `signweave translate` and `createPipeline` run it,
-// with every preset. About 50 s on 2 cores (each pipeline starts its own Chromium).
+// The whole pipeline on a real How2Sign clip (17 frames), MediaPipe's face model in headless Chromium and the English
+// decoder (stories260K, which init-demo picks up from ../shared) included: `signweave models init-demo` writes the
+// untrained demo, then `signweave translate` and `createPipeline` run it, with every preset. About 50 s on 2 cores (each pipeline starts its own Chromium).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,19 +52,21 @@ describe('signweave models init-demo + translate on a How2Sign clip', () => {
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /^wrote 13 untrained demo bundles under /);
     assert.match(run.stdout, /\nconfig {6}.*pipeline\.json\n/);
+    assert.match(run.stdout, /\ndecoder {5}.*stories260K\.gguf \(CPU, 1 thread, 1024-token context\)\n/);
   });
 
-  it('translate prints the four rows, the timings, and first of all that the outputs are meaningless', () => {
+  it('translate prints the four rows and the English, the timings, and first of all that the outputs are meaningless', () => {
     const run = runCli(['translate', CLIP, '--config', config, '--no-progress']);
     assert.equal(run.status, 0, run.stderr);
     const lines = run.stdout.split('\n');
     assert.match(lines[0], /^UNTRAINED MODELS: demo-sign, demo-fingerspell, demo-lipread, demo-router, demo-fusion have no trained weights, so the outputs below are meaningless\.$/);
     assert.match(run.stdout, /\nvideo {11}.*_15CDIexNDM_9-5-rgb_front\.mp4 {2}0\.000–0\.708 s, 17 frames at 24 fps\n/);
-    for (const row of ['Continuous Sign', 'Fingerspelling ', 'Lip Reading    ', 'Fused          ']) {
+    for (const row of ['Continuous Sign', 'Fingerspelling ', 'Lip Reading    ', 'Fused          ', 'English        ']) {
       assert.match(run.stdout, new RegExp(`\\n${row} \\S`), row);
     }
-    assert.match(run.stdout, /\ntimings \(ms\) {4}load \d+ · backbone \d+ · landmarks \d+ · sign \d+ · fingerspell \d+ · lipread \d+ · router \d+ · fusion \d+ · total \d+/);
-    assert.equal(run.stderr, '');
+    assert.match(run.stdout, /\ntimings \(ms\) {4}load \d+ · backbone \d+ · landmarks \d+ · sign \d+ · fingerspell \d+ · lipread \d+ · router \d+ · fusion \d+ · decoder \d+ · total \d+/);
+    // Nothing but llama.cpp's warnings about the model file.
+    assert.equal(run.stderr.replace(/^\[llama\.cpp \w+\] .*\n/gm, ''), '');
   });
 
   it('--json: the whole result parses, every bundle with its sha256, untrained, token times inside the clip', () => {
@@ -94,6 +96,8 @@ describe('signweave models init-demo + translate on a How2Sign clip', () => {
     assert.equal(r.provenance.features.cache, 'hit');
     assert.equal(r.fusion?.gate?.length, 17);
     assert.equal(r.streams.lipread?.logits.shape[0], 9);
+    assert.equal(r.english?.pseudoGloss, r.fused.text);
+    assert.match(r.provenance.decoder?.model.sha256 ?? '', /^[0-9a-f]{64}$/);
   });
 
   it('createPipeline runs every preset; disposing leaves no Chromium behind', async () => {

@@ -1,5 +1,5 @@
-// `signweave models init-demo` and the input errors of `signweave translate`; the model-dependent pipeline test runs
-// translate on a real clip.
+// `signweave models init-demo` and the input errors of `signweave translate`; the model-dependent pipeline and
+// cli-translate tests run translate on a real clip and stories260K.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,6 +44,24 @@ describe('signweave models init-demo', () => {
     assert.deepEqual(config.backbone, { type: 'hf-folder', path: 'backbone', batch: 4, stride: 1 });
     assert.equal(config.experts.sign.bundle, join('bundles', 'sign'));
     assert.equal(config.fusion.variants['lip-shift-5'], join('bundles', 'fusion-lip-shift-5'));
+    // No ../shared, no stories260K: no decoder unless one is given.
+    assert.equal(report.decoder, null);
+    assert.equal(config.decoder, undefined);
+  });
+
+  it('--decoder-model writes the decoder section (relative inside the folder); --no-decoder leaves it out', () => {
+    const dir = join(root, 'demo-decoder');
+    const run = withoutShared(['models', 'init-demo', dir, '--face-model', '/models/face.task', '--decoder-model', join(dir, 'llm.gguf')]);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, new RegExp(`\\ndecoder {5}${join(dir, 'llm.gguf').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`));
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'pipeline.json'), 'utf8')).decoder, { model: 'llm.gguf' });
+    const none = runCli(['models', 'init-demo', join(root, 'demo-none'), '--face-model', '/models/face.task', '--no-decoder']);
+    assert.equal(none.status, 0, none.stderr);
+    assert.match(none.stdout, /\ndecoder {5}\(none: translate stops at the fused pseudo-gloss\)\n/);
+    assert.equal(JSON.parse(readFileSync(join(root, 'demo-none', 'pipeline.json'), 'utf8')).decoder, undefined);
+    const both = runCli(['models', 'init-demo', join(root, 'demo-both'), '--decoder-model', 'x.gguf', '--no-decoder']);
+    assert.equal(both.status, 2);
+    assert.equal(both.stderr, 'signweave: --decoder-model and --no-decoder contradict each other: give one\n');
   });
 });
 
@@ -54,6 +72,49 @@ describe('signweave translate: input errors', () => {
     const run = runCli(['translate', 'video.mp4', '--config', path]);
     assert.equal(run.status, 2);
     assert.equal(run.stderr, `signweave: pipeline config ${path}: /backbone/stride: must be >= 1 (value: 0)\n`);
+  });
+
+  it('what goes with a video and what goes with --gloss', () => {
+    const cases: [string[], number, string | RegExp][] = [
+      [[], 2, 'give a video to translate, or --gloss <pseudo-gloss> to run the decoder alone'],
+      [['video.mp4'], 2, 'give the pipeline config: --config <file> (`signweave models init-demo <dir>` writes one)'],
+      [['video.mp4', '--config', 'x.json', '--model', 'm.gguf'], 2, '--model, --gpu, --context-size and --max-tokens go with --gloss: for a video, the config sets its decoder in /decoder'],
+      [['video.mp4', '--gloss', 'GAIN BALANCE'], 2, '--gloss runs the decoder alone on the pseudo-gloss: give no video (got video.mp4)'],
+      [['--gloss', 'GAIN BALANCE'], 2, '--gloss needs a decoder: --config <file> with a decoder section, or --model <gguf>'],
+      [['--gloss', 'GAIN', '--config', 'x.json', '--model', 'm.gguf'], 2, '--gloss takes the decoder from --config (its decoder section) or from --model <gguf>, not both'],
+      [['--gloss', 'GAIN', '--config', 'x.json', '--threads', '2'], 2, '--gpu, --threads, --context-size and --max-tokens go with --model: a config sets them in its /decoder section'],
+      [['--gloss', 'GAIN', '--model', 'm.gguf', '--context-size', '0'], 1, /option '--context-size <tokens>' argument '0' is invalid\. must be a positive integer\./],
+      [['--gloss', 'GAIN', '--model', 'm.gguf', '--start', '1'], 1, /option '--start <s>' cannot be used with option '--gloss <pseudo-gloss>'/],
+      [['video.mp4', '--config', 'x.json', '--stream', '--json'], 1, /option '--stream' cannot be used with option '--json'/],
+      [['--gloss', 'GAIN', '--model', 'm.gguf', '--gpu', 'metal'], 1, /argument 'metal' is invalid\. Allowed choices are auto, cuda, vulkan, cpu\./],
+    ];
+    for (const [args, status, stderr] of cases) {
+      const run = runCli(['translate', ...args, '--no-progress']);
+      assert.equal(run.status, status, `${args.join(' ')}: ${run.stderr}`);
+      if (typeof stderr === 'string') assert.equal(run.stderr, `signweave: ${stderr}\n`, args.join(' '));
+      else assert.match(run.stderr, stderr, args.join(' '));
+      assert.equal(run.stdout, '', args.join(' '));
+    }
+  });
+
+  it('--help documents every option', () => {
+    const run = runCli(['translate', '--help']);
+    assert.equal(run.status, 0);
+    for (const option of ['--config', '--preset', '--start', '--end', '--threads', '--gloss', '--model', '--gpu', '--context-size', '--max-tokens', '--json', '--stream', '--no-progress']) {
+      assert.match(run.stdout, new RegExp(`\\n  ${option}[ ,<]`), option);
+    }
+    assert.match(run.stdout, /signweave: no English: <why>/);
+  });
+
+  it('a config without a decoder section: --gloss and --stream say so', () => {
+    // The demo written above without ../shared has no decoder.
+    const config = join(root, 'demo', 'pipeline.json');
+    const gloss = runCli(['translate', '--gloss', 'GAIN', '--config', config]);
+    assert.equal(gloss.status, 2);
+    assert.equal(gloss.stderr, `signweave: pipeline config ${config}: /decoder: the config has no decoder section, so there is no English to make\n`);
+    const stream = runCli(['translate', 'video.mp4', '--config', config, '--stream']);
+    assert.equal(stream.status, 2);
+    assert.equal(stream.stderr, `signweave: --stream streams the English, but pipeline config ${config} has no decoder section\n`);
   });
 
   it('an unknown preset is refused by the command line', () => {

@@ -221,3 +221,71 @@ describe('pipeline config: presets', () => {
     );
   });
 });
+
+describe('pipeline config: the English decoder', () => {
+  const DECODER = {
+    model: 'models/llm.gguf',
+    gpu: 'cpu',
+    threads: 1,
+    contextSize: 256,
+    maxTokens: 32,
+    parallel: 2,
+    prompt: { instruction: 'Translate the ASL gloss into English.', fewShot: 'prompts/shots.jsonl', format: 'completion' },
+    sampling: { temperature: 0.7, topP: 0.9, topK: 40, seed: 3 },
+    stop: ['\n\n', 'Gloss:'],
+    lora: [{ path: 'lora/adapter.gguf', scale: 0.5 }, { path: '/abs/other.gguf' }],
+  };
+  const withDecoder = (changes: Record<string, unknown> = {}) => edited(changes, { ...BASE, decoder: DECODER });
+
+  it('is optional: a full section, a bare model, null and no section are valid', () => {
+    assert.deepEqual(validatePipelineConfig(withDecoder()), []);
+    assert.deepEqual(validatePipelineConfig({ ...BASE, decoder: { model: 'llm.gguf' } }), []);
+    assert.deepEqual(validatePipelineConfig({ ...BASE, decoder: null }), []);
+    assert.deepEqual(validatePipelineConfig(BASE), []);
+  });
+
+  it('wrong values: the JSON pointer, the rule and the value', () => {
+    rejects(withDecoder({ '/decoder/model': undefined }), /: \/decoder\/model: is required but missing$/);
+    rejects(withDecoder({ '/decoder/model': '' }), /: \/decoder\/model: must NOT have fewer than 1 characters \(value: ""\)$/);
+    rejects(withDecoder({ '/decoder/gpu': 'metal' }), /: \/decoder\/gpu: must be one of "auto", "cuda", "vulkan", "cpu" \(value: "metal"\)$/);
+    rejects(withDecoder({ '/decoder/contextSize': 0 }), /: \/decoder\/contextSize: must be >= 1 \(value: 0\)$/);
+    rejects(withDecoder({ '/decoder/maxTokens': 2.5 }), /: \/decoder\/maxTokens: must be integer \(value: 2\.5\)$/);
+    rejects(withDecoder({ '/decoder/prompt/format': 'instruct' }), /: \/decoder\/prompt\/format: must be one of "auto", "completion", "chat" \(value: "instruct"\)$/);
+    rejects(withDecoder({ '/decoder/sampling/temperature': -0.1 }), /: \/decoder\/sampling\/temperature: must be >= 0 \(value: -0\.1\)$/);
+    rejects(withDecoder({ '/decoder/sampling/topP': 0 }), /: \/decoder\/sampling\/topP: must be > 0 \(value: 0\)$/);
+    rejects(withDecoder({ '/decoder/sampling/topP': 1.5 }), /: \/decoder\/sampling\/topP: must be <= 1 \(value: 1\.5\)$/);
+    rejects(withDecoder({ '/decoder/sampling/topK': 0 }), /: \/decoder\/sampling\/topK: must be >= 1 \(value: 0\)$/);
+    rejects(withDecoder({ '/decoder/sampling/seed': 'x' }), /: \/decoder\/sampling\/seed: must be integer \(value: "x"\)$/);
+    rejects(withDecoder({ '/decoder/sampling/seed': -1 }), /: \/decoder\/sampling\/seed: must be >= 0 \(value: -1\)$/);
+    rejects(withDecoder({ '/decoder/stop': ['.', ''] }), /: \/decoder\/stop\/1: must NOT have fewer than 1 characters \(value: ""\)$/);
+    rejects(withDecoder({ '/decoder/stop': '\n' }), /: \/decoder\/stop: must be array \(value: "\\n"\)$/);
+    rejects(withDecoder({ '/decoder/lora': [{ scale: 1 }] }), /: \/decoder\/lora\/0\/path: is required but missing$/);
+    rejects(withDecoder({ '/decoder/lora/0/scale': 'half' }), /: \/decoder\/lora\/0\/scale: must be number \(value: "half"\)$/);
+    rejects(withDecoder({ '/decoder/temperature': 0.5 }), /: \/decoder\/temperature: is not a field here \(fields: model, gpu, threads, contextSize, maxTokens, parallel, prompt, sampling, stop, lora\) \(value: 0\.5\)$/);
+    rejects(withDecoder({ '/decoder': 'llm.gguf' }), /: \/decoder: must be object or null \(value: "llm\.gguf"\)$/);
+  });
+
+  it('its files are relative to the config file; absolute ones stay', () => {
+    const dir = join(root, 'decoder-paths');
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, 'pipeline.json');
+    writeFileSync(path, JSON.stringify(withDecoder()));
+    const { decoder } = resolvePipelineConfig(path).config;
+    assert.equal(decoder?.model, join(dir, 'models', 'llm.gguf'));
+    assert.equal(decoder?.prompt?.fewShot, join(dir, 'prompts', 'shots.jsonl'));
+    assert.deepEqual(decoder?.lora, [{ path: join(dir, 'lora', 'adapter.gguf'), scale: 0.5 }, { path: '/abs/other.gguf' }]);
+    // Everything else is as written.
+    assert.deepEqual({ ...decoder, model: DECODER.model, prompt: { ...decoder?.prompt, fewShot: DECODER.prompt.fewShot }, lora: DECODER.lora }, DECODER);
+    writeFileSync(path, JSON.stringify({ ...BASE, decoder: null }));
+    assert.equal(resolvePipelineConfig(path).config.decoder, null);
+  });
+
+  it('presets keep the decoder', async () => {
+    const written = await initDemoPipeline(join(root, 'demo-decoder'), { faceModel: '/models/face_landmarker.task', decoder: { model: join(root, 'demo-decoder', 'llm.gguf'), threads: 1 } });
+    const config = resolvePipelineConfig(written.config).config;
+    assert.deepEqual(config.decoder, { model: join(root, 'demo-decoder', 'llm.gguf'), threads: 1 });
+    // Written relative to the demo folder, like the bundles.
+    assert.deepEqual(JSON.parse(readFileSync(written.config, 'utf8')).decoder, { model: 'llm.gguf', threads: 1 });
+    for (const name of PRESET_NAMES) assert.deepEqual(PRESETS[name](config).decoder, config.decoder, name);
+  });
+});

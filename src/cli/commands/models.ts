@@ -23,16 +23,19 @@ function integer(value: string): number {
   return n;
 }
 
-/** The MediaPipe models in the shared folder beside the repository ($SIGNWEAVE_SHARED, else ../shared), if there. */
-function sharedMediapipeModel(file: string): string | undefined {
+/** A model in the shared folder beside the repository ($SIGNWEAVE_SHARED, else ../shared), if there. */
+function sharedModel(...parts: string[]): string | undefined {
   const repo = dirname(fileURLToPath(import.meta.resolve('signweave/package.json')));
-  const path = join(process.env.SIGNWEAVE_SHARED ?? join(repo, '..', 'shared'), 'models', 'mediapipe', file);
+  const path = join(process.env.SIGNWEAVE_SHARED ?? join(repo, '..', 'shared'), 'models', ...parts);
   return existsSync(path) ? path : undefined;
 }
 
+/** The LLaMA the demo decodes with by default (with `DEMO_DECODER_SETTINGS`). */
+const DEMO_DECODER_MODEL = ['stories260K', 'stories260K.gguf'];
+
 const initDemoCommand = new Command('init-demo')
   .description(
-    'Write seeded, UNTRAINED demo bundles (sign, fingerspelling, lipreading, router, and a fusion bundle per fusion variant so every preset runs), a tiny DINOv2-shaped backbone, and <dir>/pipeline.json using them. The demo exercises the whole pipeline; its outputs are meaningless.',
+    'Write seeded, UNTRAINED demo bundles (sign, fingerspelling, lipreading, router, and a fusion bundle per fusion variant so every preset runs), a tiny DINOv2-shaped backbone, and <dir>/pipeline.json using them and an English decoder (a GGUF model). The demo exercises the whole pipeline; its outputs are meaningless.',
   )
   .argument('<dir>', 'folder to write (created if needed)')
   .option('--seed <n>', 'seed of the backbone and base seed of the bundles', integer, 0)
@@ -44,14 +47,24 @@ const initDemoCommand = new Command('init-demo')
     'a real DINOv2 instead of the tiny demo ViT: a Hugging Face folder (config.json, preprocessor_config.json, onnx/model.onnx, e.g. an ONNX export of facebook/dinov2-small) or a bare ONNX file (e.g. a torch.onnx export of ViT-S/14, [N, 3, 224, 224] → [N, 384]); the bundles take its feature size',
   )
   .option('--preprocessor <json>', "a bare ONNX --backbone's preprocessor_config.json (default: DINOv2's at the graph's input size)")
+  .option(
+    '--decoder-model <gguf>',
+    "the English decoder's GGUF model, with the decoder's defaults (default: ../shared/models/stories260K/stories260K.gguf beside the repository, when it exists, on the CPU with 1 thread and a 1024-token context)",
+  )
+  .option('--no-decoder', 'no decoder section: translate stops at the fused pseudo-gloss')
   .option('--json', 'print what was written as JSON', false)
   .action(async (dir, options) => {
-    const faceModel = options.faceModel ?? sharedMediapipeModel('face_landmarker.task');
+    if (!options.decoder && options.decoderModel !== undefined) throw new SignweaveInputError('--decoder-model and --no-decoder contradict each other: give one');
+    const faceModel = options.faceModel ?? sharedModel('mediapipe', 'face_landmarker.task');
     if (faceModel === undefined) {
       throw new SignweaveInputError('no face landmark model: give --face-model <face_landmarker.task> (download: https://storage.googleapis.com/mediapipe-models/face_landmarker/face_landmarker/float16/latest/face_landmarker.task)');
     }
     // Loaded here, not at start-up: the graph builders and the backbone would slow every command.
-    const { initDemoPipeline } = await import('../../pipeline/demo.js');
+    const { DEMO_DECODER_SETTINGS, initDemoPipeline } = await import('../../pipeline/demo.js');
+    const tinyModel = options.decoder && options.decoderModel === undefined ? sharedModel(...DEMO_DECODER_MODEL) : undefined;
+    const tinyDecoder = tinyModel === undefined ? undefined : { model: tinyModel, ...DEMO_DECODER_SETTINGS };
+    const decoder = options.decoderModel !== undefined ? { model: options.decoderModel } : tinyDecoder;
+
     const demo = await initDemoPipeline(dir, {
       seed: options.seed,
       faceModel,
@@ -59,11 +72,12 @@ const initDemoCommand = new Command('init-demo')
       chromium: options.chromium,
       backbone: options.backbone,
       preprocessor: options.preprocessor,
+      decoder,
     });
     if (options.json) {
       const tool = { name: 'signweave', version: SIGNWEAVE_VERSION, command: 'models init-demo' };
       const bundles = demo.bundles.map((b) => ({ dir: b.dir, kind: b.manifest.kind, name: b.manifest.name, sha256: b.manifest.onnx.sha256, weights: b.manifest.weights }));
-      process.stdout.write(`${JSON.stringify({ tool, config: demo.config, backbone: demo.backbone, faceModel, bundles }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ tool, config: demo.config, backbone: demo.backbone, faceModel, decoder: decoder ?? null, bundles }, null, 2)}\n`);
       return;
     }
     const backbone = demo.backbone.written ? `${demo.backbone.path} (tiny seeded ViT, ${demo.backbone.dim} features)` : `${demo.backbone.path} (${demo.backbone.type}, ${demo.backbone.dim} features)`;
@@ -72,6 +86,7 @@ const initDemoCommand = new Command('init-demo')
         `wrote ${demo.bundles.length} untrained demo bundles under ${join(dir, 'bundles')}: ${demo.bundles.map((b) => relative(join(dir, 'bundles'), b.dir)).join(', ')}`,
         `backbone    ${backbone}`,
         `face model  ${faceModel}`,
+        `decoder     ${decoder === undefined ? '(none: translate stops at the fused pseudo-gloss)' : decoder === tinyDecoder ? `${decoder.model} (CPU, 1 thread, ${DEMO_DECODER_SETTINGS.contextSize}-token context)` : decoder.model}`,
         `config      ${demo.config}`,
         `next        signweave translate <video> --config ${demo.config} [--preset name]`,
         '',
