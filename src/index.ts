@@ -21,4 +21,5 @@ export * from './router/index.js';
 export * from './fusion/index.js';
 export * from './pipeline/index.js';
 export * from './decoder/index.js';
+export * from './eval/index.js';
 export { encodeGguf, writeGguf, GGUF_VERSION, GGUF_DEFAULT_ALIGNMENT, type GgufContents, type GgufMetadataEntry, type GgufTensor, type GgufScalarType } from './llm/gguf.js';

@@ -4,6 +4,7 @@ import { SignweaveInputError } from '../errors.js';
 import { SIGNWEAVE_VERSION } from '../version.js';
 import { InterruptedError } from './interrupt.js';
 import { ctcDecodeCommand } from './commands/ctc-decode.js';
+import { evalCommand } from './commands/eval.js';
 import { featuresCommand } from './commands/features.js';
 import { fingerspellCommand, phonemesCommand, pseudoglossCommand } from './commands/pseudogloss.js';
 import { landmarksCommand } from './commands/landmarks.js';
@@ -15,6 +16,8 @@ const program = new Command('signweave')
   .description('Sign-language video to English (SignBind-LLM): experts, router, fusion, LLM decoder, evaluation.')
   .version(SIGNWEAVE_VERSION)
   .showHelpAfterError('(run with --help for usage)')
+  // An option after a subcommand belongs to it: `features cache list --cache-dir D` is the list's --cache-dir, not features'.
+  .enablePositionalOptions()
   .addCommand(scoreCommand)
   .addCommand(ctcDecodeCommand)
   .addCommand(pseudoglossCommand)
@@ -23,7 +26,8 @@ const program = new Command('signweave')
   .addCommand(landmarksCommand)
   .addCommand(featuresCommand)
   .addCommand(modelsCommand)
-  .addCommand(translateCommand);
+  .addCommand(translateCommand)
+  .addCommand(evalCommand);
 
 try {
   await program.parseAsync(process.argv);

@@ -34,7 +34,7 @@ import type {
   TranslateOptions,
 } from './types.js';
 
-export const DEFAULT_DECODER_CONTEXT_SIZE = 512;
+export const DEFAULT_DECODER_CONTEXT_SIZE = 1024;
 export const DEFAULT_DECODER_MAX_TOKENS = 64;
 /** node-llama-cpp's own defaults for top-k and top-p sampling; both only act when temperature > 0. */
 export const DEFAULT_DECODER_SAMPLING: Required<DecoderSampling> = { temperature: 0, topP: 0.95, topK: 40, seed: 0 };

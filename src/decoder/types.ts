@@ -53,7 +53,7 @@ export interface DecoderOptions {
   gpu?: DecoderGpu;
   /** llama.cpp threads (default: node-llama-cpp's, the CPU's math cores). */
   threads?: number;
-  /** Context window in tokens (default 512: pseudo-gloss prompts are short). */
+  /** Context window in tokens (default 1024: pseudo-gloss prompts are short, but the default few-shot prompt is ~470 tokens for a model with a small vocabulary such as stories260K). */
   contextSize?: number;
   /** Generation budget in tokens (default 64). */
   maxTokens?: number;

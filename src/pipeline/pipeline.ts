@@ -36,7 +36,7 @@ import { Router } from '../router/router.js';
 import type { TimedToken, VideoFrame } from '../types.js';
 import { decodeVideo } from '../video/decode.js';
 import { parseImageProcessorConfig } from '../video/preprocess.js';
-import { probeVideo, type VideoInfo } from '../video/probe.js';
+import { probeVideo, sourcePath, type VideoInfo, type VideoSource } from '../video/probe.js';
 import { SIGNWEAVE_VERSION } from '../version.js';
 import { resolvePipelineConfig, type ExpertStageConfig, type PipelineConfig, type ResolveConfigOptions, type ResolvedPipelineConfig } from './config.js';
 import { ctcDecodeOptions, decodeCtc } from './decoding.js';
@@ -306,7 +306,7 @@ export class Pipeline implements AsyncDisposable {
    * Translates one video (or a time range of it) to the fused pseudo-gloss, and to English when the config has a
    * decoder. Runs may overlap.
    */
-  run(video: string, options: RunOptions = {}): Promise<PipelineResult> {
+  run(video: VideoSource, options: RunOptions = {}): Promise<PipelineResult> {
     return this.tracked(options.signal, (controller) => this.execute(video, options, controller));
   }
 
@@ -339,7 +339,7 @@ export class Pipeline implements AsyncDisposable {
     }
   }
 
-  private async execute(video: string, options: RunOptions, controller: AbortController): Promise<PipelineResult> {
+  private async execute(video: VideoSource, options: RunOptions, controller: AbortController): Promise<PipelineResult> {
     const started = performance.now();
     const { signal } = controller;
     const { start, end } = options;
@@ -416,7 +416,7 @@ export class Pipeline implements AsyncDisposable {
     const { features } = m;
     const T = features.shape[0];
     if (l && l.crops.length !== T) {
-      throw new Error(`${video}: the landmark branch saw ${l.crops.length} frames but the backbone branch ${T}; both decode the same range`);
+      throw new Error(`${sourcePath(video)}: the landmark branch saw ${l.crops.length} frames but the backbone branch ${T}; both decode the same range`);
     }
     const t0 = features.times[0];
 
@@ -462,7 +462,7 @@ export class Pipeline implements AsyncDisposable {
     };
     const frameIndices = features.frameIndices;
     return {
-      video: { path: video, info, start: t0, end: features.times[T - 1] + 1 / info.fps, frames: T, stride, fps: features.fps },
+      video: { path: sourcePath(video), info, start: t0, end: features.times[T - 1] + 1 / info.fps, frames: T, stride, fps: features.fps },
       streams: {
         sign: inFileTime(m.sign, t0),
         ...(m.fingerspell && { fingerspell: inFileTime(m.fingerspell, t0) }),
@@ -545,6 +545,9 @@ export class Pipeline implements AsyncDisposable {
  * A pipeline from a config file or object (validated, paths resolved, the preset applied). Nothing is loaded yet:
  * the first `run` (or `load`) loads the stages.
  */
-export async function createPipeline(config: PipelineConfig | string, options: CreatePipelineOptions = {}): Promise<Pipeline> {
-  return new Pipeline(resolvePipelineConfig(config, options), options);
+export async function createPipeline(config: PipelineConfig | string | ResolvedPipelineConfig, options: CreatePipelineOptions = {}): Promise<Pipeline> {
+  // An already resolved config (e.g. the evaluators' per-stage derivation of a user's file) keeps its source and
+  // preset, so errors and provenance still name the user's file.
+  const resolved = typeof config === 'object' && 'source' in config && 'config' in config ? config : resolvePipelineConfig(config, options);
+  return new Pipeline(resolved, options);
 }

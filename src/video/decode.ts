@@ -8,7 +8,7 @@
  *
  * Seeking: `start` is passed as `-ss` before `-i`. ffmpeg then seeks to the keyframe before `start` and decodes and
  * drops the frames before it (accurate seek, its default when decoding): fast and frame-exact, as the tests check
- * against a full decode. A range is half-open, [start, end). ffmpeg's `-t` counts from the first frame it keeps, not
+ * against a full decode; frames before `start` that pass ffmpeg's tick-rounded comparison are dropped here. A range is half-open, [start, end). ffmpeg's `-t` counts from the first frame it keeps, not
  * from `start`, so it is only the bound that stops ffmpeg; the end itself is applied to the exact frame times here.
  *
  * Timestamps: a `showinfo` filter at the end of the chain logs every output frame's pts to stderr before the frame
@@ -365,7 +365,8 @@ export class VideoDecoder implements AsyncIterable<VideoFrame> {
     const args = ['-nostdin', '-hide_banner', '-nostats', '-loglevel', 'level+info', '-xerror'];
     if (options.threads !== undefined) args.push('-threads', String(options.threads));
     if (options.start) args.push('-ss', formatSeconds(options.start));
-    if (options.end !== undefined) args.push('-t', formatSeconds(options.end - (options.start ?? 0)));
+    // One frame period of slack: ffmpeg may keep a frame before `start` (see the iterator) and count `-t` from it.
+    if (options.end !== undefined) args.push('-t', formatSeconds(options.end - (options.start ?? 0) + 1 / info.fps));
     const filter = filters.join(',');
     args.push(...ffmpegInput(this.source, info.frameFolder), '-map', `0:${info.streamIndex}`, '-an', '-sn', '-dn', '-vf', filter, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
 
@@ -405,6 +406,9 @@ export class VideoDecoder implements AsyncIterable<VideoFrame> {
       for (;;) {
         const frame = await run.next();
         if (!frame) break;
+        // ffmpeg's accurate seek compares in the stream's ticks: with a coarse time base (a frame folder's 1 / fps),
+        // `start` rounds down to a tick and the frame just before it passes.
+        if (this.options.start !== undefined && frame.time < this.options.start - 1e-9) continue;
         if (this.options.end !== undefined && frame.time >= this.options.end) {
           reachedEnd = true;
           break;

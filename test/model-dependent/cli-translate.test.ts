@@ -16,7 +16,7 @@ const MODEL = sharedPath('models', 'stories260K', 'stories260K.gguf');
 const SHA256 = createHash('sha256').update(readFileSync(MODEL)).digest('hex');
 const CLIP = sharedPath('data', 'how2sign', 'clips_rgb_front', '_15CDIexNDM_9-5-rgb_front.mp4');
 const GLOSS = 'GAIN BALANCE TOE';
-/** stories260K's small vocabulary makes the default prompt ~470 tokens: it needs more than the default 512-token context. */
+/** stories260K's small vocabulary makes the default prompt ~470 tokens: the context is set, not left to the default. */
 const LLM = ['--model', MODEL, '--gpu', 'cpu', '--threads', '1', '--context-size', '1024'];
 const root = mkdtempSync(join(tmpdir(), 'signweave-cli-translate-'));
 after(() => rmSync(root, { recursive: true, force: true }));

@@ -17,7 +17,7 @@ import { sharedPath } from '../helpers/shared.js';
 const MODEL = sharedPath('models', 'stories260K', 'stories260K.gguf');
 const SHA256 = createHash('sha256').update(readFileSync(MODEL)).digest('hex');
 const CLIP = sharedPath('data', 'how2sign', 'clips_rgb_front', '_15CDIexNDM_9-5-rgb_front.mp4');
-/** stories260K's small vocabulary makes the default prompt ~470 tokens: more than fits the default 512-token context. */
+/** stories260K's small vocabulary makes the default prompt ~470 tokens: the context is set, not left to the default. */
 const DECODER = { model: MODEL, gpu: 'cpu', threads: 1, contextSize: 1024, maxTokens: 24 } as const;
 const root = mkdtempSync(join(tmpdir(), 'signweave-pipeline-decoder-'));
 after(() => rmSync(root, { recursive: true, force: true }));

@@ -203,6 +203,9 @@ describe('backbone features of frame folders', () => {
       const list = runCli(['features', 'cache', 'list']);
       assert.match(list.stdout, /^\S*xdg\/signweave\/features: 1 entries, /);
       assert.ok(list.stdout.includes(` 17×8 @ 24 fps  ${resolve(png)} (frames at 24 fps)\n`), list.stdout);
+      // Through the real entry point, an option after `cache list` is the list's own, not `features`'.
+      const empty = join(tmp.dir, 'empty-cache');
+      assert.match(runCli(['features', 'cache', 'list', '--cache-dir', empty]).stdout, new RegExp(`^${empty}: 0 entries`));
     } finally {
       if (saved === undefined) delete process.env.XDG_CACHE_HOME;
       else process.env.XDG_CACHE_HOME = saved;

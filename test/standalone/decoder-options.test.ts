@@ -25,7 +25,7 @@ describe('createDecoder: every option is checked, the error names it', () => {
         await rejects({ [name]: bad }, new RegExp(`^${name} must be a positive integer, got ${JSON.stringify(bad).replace(/[.]/g, '\\.')}$`));
       }
     }
-    await rejects({ maxTokens: 512 }, /^maxTokens \(512\) must be smaller than contextSize \(512\)/);
+    await rejects({ maxTokens: 1024 }, /^maxTokens \(1024\) must be smaller than contextSize \(1024\)/);
     await rejects({ maxTokens: 100, contextSize: 64 }, /^maxTokens \(100\) must be smaller than contextSize \(64\)/);
   });
 

@@ -2,7 +2,7 @@
 // clip, with the lipreading-free presets, and the checks that run before any video is read. The model-dependent
 // pipeline test runs the whole pipeline, landmarks included.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +13,7 @@ import { createPipeline } from '../../src/pipeline/pipeline.js';
 import { pipelineResultJson, type PipelineProgress } from '../../src/pipeline/result.js';
 import { sharedPath } from '../helpers/shared.js';
 import { inputError } from '../helpers/assert.js';
+import { ffmpeg } from '../helpers/video.js';
 
 const CLIP = sharedPath('data', 'how2sign', 'clips_rgb_front', '_15CDIexNDM_9-5-rgb_front.mp4');
 const root = mkdtempSync(join(tmpdir(), 'signweave-pipeline-run-'));
@@ -67,6 +68,22 @@ describe('pipeline without landmarks', () => {
     const json = JSON.parse(pipelineResultJson(again));
     assert.equal(json.streams.sign.logits.data.length, 9 * 15);
     assert.equal(json.streams.sign.stream.logits, undefined);
+  });
+
+  it('a frame folder runs like a video of the same pictures', async () => {
+    const frames = join(root, 'frames');
+    mkdirSync(frames);
+    ffmpeg(['-i', CLIP, '-frames:v', '8', join(frames, '%04d.png')]);
+    // The same RGB pictures as a lossless video: both sources then reach the backbone's resize as identical RGB.
+    const clip = join(root, 'frames.mkv');
+    ffmpeg(['-framerate', '24', '-i', join(frames, '%04d.png'), '-c:v', 'png', clip]);
+    await using pipeline = await createPipeline(configPath, { preset: 'no-lipreading', threads: 1 });
+    const range = { start: 0.1, end: 0.3 };
+    const [fromClip, fromFolder] = [await pipeline.run(clip, range), await pipeline.run({ frames, fps: 24 }, range)];
+    assert.equal(fromFolder.video.path, frames);
+    assert.equal(fromFolder.video.frames, 5);
+    assert.deepEqual(fromFolder.streams.sign.logits.data, fromClip.streams.sign.logits.data);
+    assert.deepEqual(fromFolder.fusion?.logits.data, fromClip.fusion?.logits.data);
   });
 
   it('no-fusion: the sign stream is the pseudo-gloss', async () => {

@@ -101,6 +101,15 @@ describe('frame folders as video input', () => {
     frames.forEach((f, i) => assert.ok(same(f, fromClip[i]) && same(f, clipFrames[6 + i]), `frame ${i}`));
   });
 
+  it('bounds between frames: [0.1, 0.3) gives frames 3–7 (ffmpeg seeks in whole 1/24 s ticks there)', async () => {
+    const frames = await collect(decodeVideo({ frames: png, fps: 24 }, { start: 0.1, end: 0.3 }));
+    assert.deepEqual(
+      frames.map((f) => f.time),
+      [3, 4, 5, 6, 7].map((k) => k / 24),
+    );
+    frames.forEach((f, i) => assert.ok(same(f, clipFrames[3 + i]), `frame ${i}`));
+  });
+
   it('other rates, resampling and resizing apply to frame folders', async () => {
     const at25 = await collect(decodeVideo({ frames: png, fps: 25 }, { start: 0.2 }));
     assert.deepEqual(

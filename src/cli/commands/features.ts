@@ -12,28 +12,11 @@ import { writeFileAtomic } from '../../util/atomic-write.js';
 import { parseImageProcessorConfig, type ImageProcessorConfig } from '../../video/preprocess.js';
 import type { VideoSource } from '../../video/probe.js';
 import { SIGNWEAVE_VERSION } from '../../version.js';
+import { positiveInt, positiveNumber, seconds, videoSource } from '../args.js';
 import { interruptSignal } from '../interrupt.js';
 import { createProgress, type Progress } from '../progress.js';
 
 const tool = (command: string) => ({ name: 'signweave', version: SIGNWEAVE_VERSION, command });
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer.');
-  return n;
-}
-
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number.');
-  return n;
-}
-
-function seconds(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number of seconds ≥ 0.');
-  return n;
-}
 
 const AGE_UNITS: Record<string, number> = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 };
 
@@ -60,22 +43,6 @@ function barePreprocessing(path: string, inputName: string | undefined): ImagePr
 
 function isFile(path: string): boolean {
   return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
-}
-
-/** A folder is a frame folder and needs the rate of its images; a file has its own rate. */
-function videoSource(path: string, fps: number | undefined): VideoSource {
-  let folder = false;
-  try {
-    folder = statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
-  } catch {
-    // Unreadable: decoding names the file and why.
-  }
-  if (folder) {
-    if (fps === undefined) throw new SignweaveInputError(`${path} is a folder: give the frame rate of its numbered images with --fps (e.g. --fps 25 for PHOENIX-2014T)`);
-    return { frames: path, fps };
-  }
-  if (fps !== undefined) throw new SignweaveInputError(`--fps is the frame rate of a frame folder, but ${path} is not a folder (a video file has its own rate)`);
-  return path;
 }
 
 const describeSource = (v: VideoSource): string => (typeof v === 'string' ? v : `${v.frames} (frames at ${v.fps} fps)`);

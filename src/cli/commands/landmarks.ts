@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from '@commander-js/extra-typings';
+import { Command } from '@commander-js/extra-typings';
 import { SignweaveInputError } from '../../errors.js';
 import { LandmarkExtractor } from '../../landmarks/extractor.js';
 import { extractLipCrops, writeLipsVideo } from '../../landmarks/lips.js';
@@ -6,20 +6,9 @@ import { poseFromLandmarks, writePoseFile, type LandmarkFrame } from '../../land
 import type { FrameLandmarks, LipCrop } from '../../landmarks/types.js';
 import { decodeVideo, probeVideo } from '../../video/index.js';
 import { SIGNWEAVE_VERSION } from '../../version.js';
+import { positiveInt, positiveNumber } from '../args.js';
 import { interruptSignal } from '../interrupt.js';
 import { createProgress } from '../progress.js';
-
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('must be a positive number.');
-  return n;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer.');
-  return n;
-}
 
 /**
  * MediaPipe labels handedness as if the image were mirrored (a selfie camera); sign-language video is not mirrored,

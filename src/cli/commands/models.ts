@@ -1,10 +1,11 @@
-import { Command, InvalidArgumentError } from '@commander-js/extra-typings';
+import { Command } from '@commander-js/extra-typings';
 import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { verifyBundles, type BundleReport } from '../../bundles/verify.js';
 import { SignweaveInputError } from '../../errors.js';
 import { SIGNWEAVE_VERSION } from '../../version.js';
+import { integer } from '../args.js';
 
 const verifyCommand = new Command('verify')
   .description('Check a bundle folder, or every bundle in a folder: schema, sha256, vocabulary, ONNX inputs/outputs, and a run on zeros.')
@@ -16,12 +17,6 @@ const verifyCommand = new Command('verify')
     const failed = reports.filter((r) => !r.ok).length;
     if (failed > 0) throw new SignweaveInputError(`${failed} of ${reports.length} bundle${reports.length === 1 ? '' : 's'} failed verification`);
   });
-
-function integer(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError('must be an integer.');
-  return n;
-}
 
 /** A model in the shared folder beside the repository ($SIGNWEAVE_SHARED, else ../shared), if there. */
 function sharedModel(...parts: string[]): string | undefined {

@@ -1,24 +1,13 @@
 import { basename } from 'node:path';
-import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import { Command, Option } from '@commander-js/extra-typings';
 import type { DecoderGpu } from '../../decoder/types.js';
 import { SignweaveInputError } from '../../errors.js';
 import type { PipelineConfig } from '../../pipeline/config.js';
 import { PRESET_NAMES, PRESET_SUMMARIES } from '../../pipeline/presets.js';
 import { pipelineResultJson, type EnglishTranslation, type GlossTranslationResult, type PipelineProgress, type PipelineResult } from '../../pipeline/result.js';
+import { positiveInt, positiveNumber, seconds, videoSource } from '../args.js';
 import { interruptSignal } from '../interrupt.js';
 import { createProgress, type Progress } from '../progress.js';
-
-function seconds(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number of seconds ≥ 0.');
-  return n;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer.');
-  return n;
-}
 
 const GPUS: readonly DecoderGpu[] = ['auto', 'cuda', 'vulkan', 'cpu'];
 
@@ -191,7 +180,8 @@ export const translateCommand = new Command('translate')
   .description(
     'Translate a sign-language video to English with the pipeline a JSON config describes: the expert streams, the fused pseudo-gloss, and its English when the config has a decoder. With --gloss, run the decoder alone on a pseudo-gloss.',
   )
-  .argument('[video]', 'video file (any format ffmpeg reads); none with --gloss')
+  .argument('[video]', 'video file (any format ffmpeg reads), or a folder of numbered .png/.jpg frames (with --fps); none with --gloss')
+  .addOption(new Option('--fps <n>', 'frame folders: the rate its images are shown at (PHOENIX-2014T: 25)').argParser(positiveNumber).conflicts('gloss'))
   .option('--config <file>', 'pipeline config (JSON; `signweave models init-demo <dir>` writes one); required for a video')
   .addOption(new Option('--preset <name>', "the full model or an ablation, applied to the config (instead of its own 'preset')").choices(PRESET_NAMES))
   .addOption(new Option('--start <s>', 'range start, seconds from the start of the file').argParser(seconds).conflicts('gloss'))
@@ -200,7 +190,7 @@ export const translateCommand = new Command('translate')
   .option('--gloss <pseudo-gloss>', 'run the decoder alone on this pseudo-gloss (e.g. "GAIN BALANCE TOE"), with the decoder of --config or of --model; no video')
   .option('--model <gguf>', 'with --gloss and no --config: the GGUF model that decodes it')
   .addOption(new Option('--gpu <backend>', "with --model: llama.cpp's backend (default auto: the GPU when one is usable; cpu: none)").choices(GPUS))
-  .option('--context-size <tokens>', "with --model: the decoder's context window (default 512)", positiveInt)
+  .option('--context-size <tokens>', "with --model: the decoder's context window (default 1024)", positiveInt)
   .option('--max-tokens <n>', 'with --model: the most tokens of English to generate (default 64)', positiveInt)
   .option('--json', 'print the whole result as JSON (streams with logits, router, fusion, English, timings, provenance; with --gloss: English, timings, provenance)', false)
   .addOption(
@@ -232,6 +222,7 @@ ${presetHelp}
     if ([options.model, options.gpu, options.contextSize, options.maxTokens].some((o) => o !== undefined)) {
       throw new SignweaveInputError('--model, --gpu, --context-size and --max-tokens go with --gloss: for a video, the config sets its decoder in /decoder');
     }
+    const source = videoSource(video, options.fps);
     // Loaded here, not at start-up: the pipeline's modules (MediaPipe host, backbone, experts, llama.cpp) would slow every command.
     const { createPipeline } = await import('../../pipeline/pipeline.js');
     await using pipeline = await createPipeline(options.config, { preset: options.preset, threads: options.threads });
@@ -240,7 +231,7 @@ ${presetHelp}
     const sink = tokenSink(options, progress);
     let result: PipelineResult;
     try {
-      result = await pipeline.run(video, { start: options.start, end: options.end, signal, onProgress: progress.onProgress, onToken: sink.onToken });
+      result = await pipeline.run(source, { start: options.start, end: options.end, signal, onProgress: progress.onProgress, onToken: sink.onToken });
     } finally {
       progress.stop();
     }
