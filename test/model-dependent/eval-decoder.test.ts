@@ -68,7 +68,7 @@ describe('eval decoder: the oracle pseudo-gloss through stories260K', () => {
   });
 
   it('a prompt that does not fit is a failed sample, counted as an empty line', async () => {
-    const run = await runEval({ stage: 'decoder', dataset, decoder: { model: MODEL, gpu: 'cpu', threads: 1 }, references, samplesFile: join(root, 'small.samples.jsonl') });
+    const run = await runEval({ stage: 'decoder', dataset, decoder: { model: MODEL, gpu: 'cpu', threads: 1, contextSize: 256 }, references, samplesFile: join(root, 'small.samples.jsonl') });
     assert.ok(run.rows.every((r) => r.status === 'failed' && /^prompt-too-long: /.test(r.message ?? '')));
     assert.deepEqual(run.rows[0].scores, { bleu: 0, rouge: 0, chrf: 0 });
     assert.equal(run.metrics[0].result.score, 0);

@@ -17,24 +17,10 @@ import {
 } from '../../src/backbone/index.js';
 import { parseImageProcessorConfig } from '../../src/video/index.js';
 import { syntheticVideo, tempDir } from '../helpers/video.js';
+import { counted } from '../helpers/backbone.js';
 
 const tmp = tempDir();
 after(tmp.remove);
-
-/** Counts the backbone's runs, so a test sees whether extraction needed it at all. */
-function counted(inner: Backbone): Backbone & { calls: number } {
-  const wrapper = {
-    info: inner.info,
-    calls: 0,
-    async embed(input: Parameters<Backbone['embed']>[0]) {
-      wrapper.calls++;
-      return inner.embed(input);
-    },
-    dispose: () => inner.dispose(),
-    [Symbol.asyncDispose]: () => inner.dispose(),
-  };
-  return wrapper;
-}
 
 const PREPROCESSOR = { size: { height: 14, width: 14 }, resample: 2, image_mean: [0.5, 0.5, 0.5], image_std: [0.5, 0.5, 0.5] };
 const VIT = { imageSize: 14, patchSize: 7, dim: 8, depth: 1, heads: 2 };

@@ -23,27 +23,13 @@ import { inputError, maxDiff } from '../helpers/assert.js';
 import { runCli } from '../helpers/cli.js';
 import { sharedPath } from '../helpers/shared.js';
 import { ffmpeg, tempDir } from '../helpers/video.js';
+import { counted } from '../helpers/backbone.js';
 
 /** How2Sign "Okay.": 1280×720, 24 fps, 17 frames. */
 const CLIP = sharedPath('data', 'how2sign', 'clips_rgb_front', '_15CDIexNDM_9-5-rgb_front.mp4');
 
 const tmp = tempDir();
 after(tmp.remove);
-
-/** Counts the backbone's runs, so a test sees whether extraction needed it at all. */
-function counted(inner: Backbone): Backbone & { calls: number } {
-  const wrapper = {
-    info: inner.info,
-    calls: 0,
-    async embed(input: Parameters<Backbone['embed']>[0]) {
-      wrapper.calls++;
-      return inner.embed(input);
-    },
-    dispose: () => inner.dispose(),
-    [Symbol.asyncDispose]: () => inner.dispose(),
-  };
-  return wrapper;
-}
 
 /** A copy of a frame folder under `name`. */
 function copyFolder(from: string, name: string): string {
