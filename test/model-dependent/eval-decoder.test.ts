@@ -97,4 +97,21 @@ describe('eval pipeline: the whole pipeline to English', () => {
     const header = JSON.parse(readFileSync(samplesFile, 'utf8').split('\n')[0]) as { identity: { decoder: { model: string } } };
     assert.equal(header.identity.decoder.model, await sha256File(MODEL));
   });
+
+  it('lipread: MediaPipe lip crops into the lipreading expert, phonemes scored with PER', async () => {
+    const { config } = await initDemoPipeline(join(root, 'demo-lips'), { faceModel: sharedPath('models', 'mediapipe', 'face_landmarker.task') });
+    const manifest = join(root, 'lips.jsonl');
+    const video = sharedPath('data', 'how2sign', 'clips_rgb_front', '_15CDIexNDM_9-5-rgb_front.mp4');
+    writeFileSync(manifest, `${JSON.stringify({ id: 'okay', video, end: 0.5, text: 'Okay.' })}\n`);
+    const dataset = await loadEvalDataset('jsonl', { data: manifest });
+    const run = await runEval({ stage: 'lipread', dataset, config, threads: 1, references, samplesFile: join(root, 'lips.samples.jsonl') });
+    const [r] = run.rows;
+    assert.equal(r.status, 'ok', r.message ?? '');
+    assert.equal(r.reference, 'ow k ey');
+    assert.match(String(r.hypothesis), /^[a-z]+( [a-z]+)*$/);
+    assert.deepEqual(run.metrics.map((m) => m.id), ['per']);
+    assert.match(run.metrics[0].result.signature, /^metric:per\|/);
+    assert.deepEqual(Object.keys(run.provenance.pipeline?.bundles ?? {}), ['sign', 'lipread']);
+    assert.ok(run.provenance.pipeline?.landmarks?.models.face, 'the face model is in the provenance');
+  });
 });
