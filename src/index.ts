@@ -22,4 +22,5 @@ export * from './fusion/index.js';
 export * from './pipeline/index.js';
 export * from './decoder/index.js';
 export * from './eval/index.js';
+export * from './train/index.js';
 export { encodeGguf, writeGguf, GGUF_VERSION, GGUF_DEFAULT_ALIGNMENT, type GgufContents, type GgufMetadataEntry, type GgufTensor, type GgufScalarType } from './llm/gguf.js';

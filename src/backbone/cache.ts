@@ -19,6 +19,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { SignweaveInputError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { canonicalJson } from '../util/canonical-json.js';
 import { describeReadError } from '../util/text-files.js';
 import type { ImageProcessorConfig } from '../video/preprocess.js';
 import { listFrameFolder, type FrameFolder, type VideoSource } from '../video/probe.js';
@@ -83,19 +84,6 @@ export type CacheLookup =
   | { status: 'hit'; features: CachedFeatures; path: string }
   | { status: 'miss' }
   | { status: 'invalid'; path: string; reason: string };
-
-/** JSON with object keys sorted at every level, so equal parts always hash alike. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    return `{${entries
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 const sha256 = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
 

@@ -9,6 +9,7 @@ import { closeSync, existsSync, openSync, readFileSync, truncateSync, writeSync 
 import { SignweaveInputError } from '../errors.js';
 import type { DecoderProvenance } from '../decoder/types.js';
 import type { PipelineProvenance } from '../pipeline/result.js';
+import { canonicalJson, jsonDifferences } from '../util/canonical-json.js';
 import { describeReadError } from '../util/text-files.js';
 import type { EvalSampleRow } from './run.js';
 
@@ -31,28 +32,8 @@ type SamplesRecord =
   | ({ type: 'sample' } & EvalSampleRow)
   | ({ type: 'provenance' } & StoredProvenance);
 
-/** JSON with object keys sorted, so two identities compare by value. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
-}
-
-/** Leaves of a JSON value by dotted path, for saying which fields of two identities differ. */
-function leaves(value: unknown, prefix = '', out = new Map<string, string>()): Map<string, string> {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    for (const [k, v] of Object.entries(value)) leaves(v, prefix ? `${prefix}.${k}` : k, out);
-  } else {
-    out.set(prefix, canonical(value));
-  }
-  return out;
-}
-
 function differences(stored: unknown, current: unknown): string[] {
-  const a = leaves(stored);
-  const b = leaves(current);
-  const keys = [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k));
-  return keys.map((k) => `${k}: ${a.get(k) ?? '(none)'} in the file, ${b.get(k) ?? '(none)'} now`);
+  return jsonDifferences(stored, current).map((d) => `${d.path}: ${d.a ?? '(none)'} in the file, ${d.b ?? '(none)'} now`);
 }
 
 function cannotWrite(path: string, err: unknown): SignweaveInputError {
@@ -112,7 +93,7 @@ export class SamplesFile {
     if (first?.type !== 'header' || first.format !== SAMPLES_FORMAT) {
       throw new SignweaveInputError(`${path} is not a signweave eval samples file (line 1 is no "${SAMPLES_FORMAT}" header): give another --out, or --restart to overwrite it`);
     }
-    if (canonical(first.identity) !== canonical(identity)) {
+    if (canonicalJson(first.identity) !== canonicalJson(identity)) {
       const diff = differences(first.identity, identity);
       throw new SignweaveInputError(
         `${path} holds the samples of another evaluation (${diff.slice(0, 4).join('; ')}${diff.length > 4 ? `; ${diff.length - 4} more` : ''}): use --restart to discard them, or another --out`,

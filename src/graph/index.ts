@@ -3,7 +3,7 @@
  * ONNX Runtime entry point.
  */
 export { GraphBuilder, OnnxModel, Value, initialValues, type GraphBuilderOptions, type GraphNode, type Init, type ParamSpec, type ParameterInfo, type ToBytesOptions } from './builder.js';
-export { IR_VERSION, OPS, OPSET, ShapeError, erf, type AttrsOf, type Emitter, type NoAttrs, type OnnxAttr, type OpDef, type OpName, type Port, type ValueInfo } from './ops.js';
+export { IR_VERSION, OPS, OPSET, ShapeError, erf, type AttrsOf, type Emitter, type NoAttrs, type OnnxAttr, type OpDef, type OpName, type Port, type ValueInfo, type VjpArgs } from './ops.js';
 export * from './modules.js';
 export { readOnnxInfo, readOnnxWeights, type InitializerInfo, type OnnxFileInfo } from './proto.js';
 export { ONNX_RUNTIME_VERSION, OnnxSession, type SessionOptions } from './session.js';

@@ -2,9 +2,10 @@
  * The op table: every op the graph builder can emit, each defined in one place — its ports, its shape rule, the ONNX
  * nodes it becomes, and a plain-TypeScript reference implementation that the tests hold ONNX Runtime to.
  *
- * Semantics are ONNX opset 17 (ONNX Runtime implements them); attribute names are ONNX's. A table entry is the unit a
- * backward pass will work on, so each entry is where its vector-Jacobian product belongs. Composite entries (Gelu)
- * emit several ONNX nodes but are one op to shape inference, to the reference interpreter and to differentiation.
+ * Semantics are ONNX opset 17 (ONNX Runtime implements them); attribute names are ONNX's. A table entry is the unit the
+ * backward pass (src/train/autodiff.ts) works on, so each differentiable entry also declares its vector-Jacobian
+ * product (`vjp`) as ONNX nodes. Composite entries (Gelu) emit several ONNX nodes but are one op to shape inference, to
+ * the reference interpreter and to differentiation.
  */
 import {
   broadcastConcrete,
@@ -81,6 +82,25 @@ export interface OpDef<A> {
   emit(e: Emitter, ins: readonly string[], outs: readonly string[], attrs: A): void;
   /** The forward computation on host tensors (float math in float64, stored as float32). */
   reference(ins: readonly (HostTensor | undefined)[], attrs: A): HostTensor[];
+  /**
+   * The vector-Jacobian product as ONNX nodes: from the gradients of the outputs, the gradient of every input the
+   * backward pass asks for (`wants`), each with that input's shape; undefined for the others. Ops without it
+   * (Shape, Constant) cannot be differentiated through.
+   */
+  vjp?(e: Emitter, a: VjpArgs, attrs: A): (string | undefined)[];
+}
+
+/** What a VJP sees of one forward node. */
+export interface VjpArgs {
+  /** Forward input names ('' for an omitted optional input) and what shape inference knew of them. */
+  readonly ins: readonly string[];
+  readonly inInfos: readonly (ValueInfo | undefined)[];
+  readonly outs: readonly string[];
+  readonly outInfos: readonly ValueInfo[];
+  /** The gradient of each output; undefined where nothing downstream depends on that output. */
+  readonly grads: readonly (string | undefined)[];
+  /** Which inputs need a gradient. */
+  readonly wants: readonly boolean[];
 }
 
 /** Ops without attributes. */
@@ -259,6 +279,14 @@ export interface ResizeAttrs {
   nearest_mode?: NearestMode;
 }
 
+function resizeAttrs(a: ResizeAttrs): Record<string, OnnxAttr | undefined> {
+  return {
+    mode: a.mode && { string: a.mode },
+    coordinate_transformation_mode: a.coordinate_transformation_mode && { string: a.coordinate_transformation_mode },
+    nearest_mode: a.nearest_mode && { string: a.nearest_mode },
+  };
+}
+
 /** Output-to-input coordinate along one axis, in float32 steps as ONNX Runtime computes it. */
 function resizeCoordinate(x: number, scale: number, inLen: number, outLen: number, mode: ResizeCoordinateMode): number {
   const f = Math.fround;
@@ -318,9 +346,90 @@ function resizeAxis(data: Float64Array, shape: number[], axis: number, outLen: n
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Vector-Jacobian product helpers: small ONNX-writing steps the VJPs are made of
+
+/** One ONNX node with one fresh output; returns its name. */
+function put(e: Emitter, opType: string, ins: readonly string[], attrs?: Record<string, OnnxAttr | undefined>): string {
+  const out = e.temp(opType);
+  e.node(opType, ins, [out], attrs);
+  return out;
+}
+
+function intsConst(e: Emitter, values: readonly number[], hint = 'ints'): string {
+  return e.constant(int64(values, [values.length]), hint);
+}
+
+function floatConst(e: Emitter, v: number, hint = 'scalar'): string {
+  return e.constant({ dtype: 'float32', shape: [], data: Float32Array.of(v) }, hint);
+}
+
+/** A value's shape as an int64 vector: a constant when static, else a Shape node (dims start..end−1). */
+function shapeVector(e: Emitter, name: string, info: ValueInfo, start = 0, end = info.shape.length): string {
+  const dims = info.shape.slice(start, end);
+  if (dims.every((d) => typeof d === 'number')) return intsConst(e, dims as number[], 'shape');
+  return put(e, 'Shape', [name], { start: { int: start }, end: { int: end } });
+}
+
+/** The permutation that swaps the last two axes. */
+function swapLast(rank: number): number[] {
+  return [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
+}
+
+/**
+ * Sums a gradient of the broadcast shape `outShape` down to the shape of input `x` (numpy broadcasting backwards).
+ * The reduced axes come from the declared shapes; where those cannot tell (a symbolic input dim against another
+ * dim), they are found at run time from the two shapes.
+ */
+function unbroadcast(e: Emitter, g: string, outShape: readonly Dim[], x: string, xInfo: ValueInfo): string {
+  const lead = outShape.length - xInfo.shape.length;
+  const axes: number[] = [];
+  let ambiguous = false;
+  outShape.forEach((yd, a) => {
+    if (a < lead) return axes.push(a);
+    const xd = xInfo.shape[a - lead];
+    if (xd === 1) {
+      if (yd !== 1) axes.push(a);
+    } else if (!(typeof xd === 'number' || (xd !== null && xd === yd) || yd === 1)) ambiguous = true;
+  });
+  if (ambiguous) {
+    const one = intsConst(e, [1], 'one');
+    let xs = put(e, 'Shape', [x]);
+    if (lead > 0) xs = put(e, 'Concat', [intsConst(e, new Array<number>(lead).fill(1), 'lead'), xs], { axis: { int: 0 } });
+    const ys = put(e, 'Shape', [g]);
+    const mask = put(e, 'And', [put(e, 'Equal', [xs, one]), put(e, 'Not', [put(e, 'Equal', [ys, one])])]);
+    const dynamicAxes = put(e, 'Reshape', [put(e, 'NonZero', [mask]), intsConst(e, [-1])]);
+    const summed = put(e, 'ReduceSum', [g, dynamicAxes], { keepdims: { int: 1 }, noop_with_empty_axes: { int: 1 } });
+    return put(e, 'Reshape', [summed, put(e, 'Shape', [x])]);
+  }
+  if (axes.length === 0) return g;
+  const summed = put(e, 'ReduceSum', [g, intsConst(e, axes, 'axes')], { keepdims: { int: 1 } });
+  return lead > 0 ? put(e, 'Squeeze', [summed, intsConst(e, axes.slice(0, lead), 'axes')]) : summed;
+}
+
+/**
+ * The gradient of an op that only moves elements (Slice, Gather): the same op applied to the element numbers of x
+ * says where each output element came from; the output gradient is scatter-added back there.
+ */
+function scatterBack(e: Emitter, g: string, x: string, xInfo: ValueInfo, pickIndices: (grid: string) => string, duplicates: boolean): string {
+  const size = put(e, 'Size', [x]);
+  const iota = put(e, 'Range', [e.constant(int64([0], []), 'zero'), size, e.constant(int64([1], []), 'one')]);
+  const xShape = shapeVector(e, x, xInfo);
+  const picked = pickIndices(put(e, 'Reshape', [iota, xShape]));
+  const zeros = put(e, 'ConstantOfShape', [put(e, 'Shape', [iota])]);
+  const scattered = put(e, 'ScatterND', [zeros, put(e, 'Reshape', [picked, intsConst(e, [-1, 1])]), put(e, 'Reshape', [g, intsConst(e, [-1])])], {
+    reduction: duplicates ? { string: 'add' } : undefined,
+  });
+  return put(e, 'Reshape', [scattered, xShape]);
+}
+
+function zerosLike(e: Emitter, name: string, info: ValueInfo): string {
+  return put(e, 'ConstantOfShape', [shapeVector(e, name, info)]);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Elementwise families
 
-function binary(opType: string, fn: (x: number, y: number) => number, intFn: (x: number, y: number) => number = fn): OpDef<NoAttrs> {
+function binary(opType: string, vjp: OpDef<NoAttrs>['vjp'], fn: (x: number, y: number) => number, intFn: (x: number, y: number) => number = fn): OpDef<NoAttrs> {
   return defineOp<NoAttrs>({
     summary: `${opType}(A, B) elementwise with numpy broadcasting`,
     types: ['float32', 'int64'],
@@ -343,6 +452,7 @@ function binary(opType: string, fn: (x: number, y: number) => number, intFn: (x:
       return [{ dtype: a!.dtype, shape, content }];
     },
     emit: single(opType),
+    vjp,
     reference: ([a, b]) => {
       const shape = broadcastConcrete([a!.shape, b!.shape]) ?? fail(`${opType}: ${formatShape(a!.shape)} and ${formatShape(b!.shape)} do not broadcast`);
       const ia = broadcastIndex(shape, a!.shape);
@@ -357,13 +467,14 @@ function binary(opType: string, fn: (x: number, y: number) => number, intFn: (x:
   });
 }
 
-function unary(opType: string, fn: (x: number) => number): OpDef<NoAttrs> {
+function unary(opType: string, fn: (x: number) => number, vjp: OpDef<NoAttrs>['vjp']): OpDef<NoAttrs> {
   return defineOp<NoAttrs>({
     summary: `${opType}(X) elementwise`,
     inputs: [{ name: 'X', type: 'T' }],
     outputCount: one,
     infer: ([x]) => [{ dtype: 'float32', shape: x!.shape }],
     emit: single(opType),
+    vjp,
     reference: ([x]) => [mapFloat(x, fn)],
   });
 }
@@ -416,6 +527,32 @@ export const OPS = {
       return [{ dtype: 'float32', shape }];
     },
     emit: single('MatMul'),
+    vjp: (e, { ins: [a, b], inInfos: [ai, bi], outInfos: [y], grads: [g], wants }) => {
+      // 1-D operands are promoted as in the forward: A [K] → [1, K], B [K] → [K, 1].
+      const [ra, rb] = [ai!.shape.length, bi!.shape.length];
+      const as = ra === 1 ? [1, ai!.shape[0]] : ai!.shape;
+      const bs = rb === 1 ? [bi!.shape[0], 1] : bi!.shape;
+      const a2 = ra === 1 ? put(e, 'Unsqueeze', [a, intsConst(e, [0])]) : a;
+      const b2 = rb === 1 ? put(e, 'Unsqueeze', [b, intsConst(e, [1])]) : b;
+      let g2 = g!;
+      if (ra === 1 && rb === 1) g2 = put(e, 'Reshape', [g2, intsConst(e, [1, 1])]);
+      else if (ra === 1) g2 = put(e, 'Unsqueeze', [g2, intsConst(e, [-2])]);
+      else if (rb === 1) g2 = put(e, 'Unsqueeze', [g2, intsConst(e, [-1])]);
+      const batch = y.shape.slice(0, y.shape.length - (ra > 1 ? 1 : 0) - (rb > 1 ? 1 : 0));
+      let ga: string | undefined;
+      let gb: string | undefined;
+      if (wants[0]) {
+        const full = put(e, 'MatMul', [g2, put(e, 'Transpose', [b2], { perm: { ints: swapLast(bs.length) } })]);
+        ga = unbroadcast(e, full, [...batch, ...as.slice(-2)], a2, { dtype: 'float32', shape: as });
+        if (ra === 1) ga = put(e, 'Squeeze', [ga, intsConst(e, [0])]);
+      }
+      if (wants[1]) {
+        const full = put(e, 'MatMul', [put(e, 'Transpose', [a2], { perm: { ints: swapLast(as.length) } }), g2]);
+        gb = unbroadcast(e, full, [...batch, ...bs.slice(-2)], b2, { dtype: 'float32', shape: bs });
+        if (rb === 1) gb = put(e, 'Squeeze', [gb, intsConst(e, [1])]);
+      }
+      return [ga, gb];
+    },
     reference: ([a, b]) => {
       const as = a!.shape.length === 1 ? [1, a!.shape[0]] : [...a!.shape];
       const bs = b!.shape.length === 1 ? [b!.shape[0], 1] : [...b!.shape];
@@ -473,6 +610,17 @@ export const OPS = {
       transA: a.transA === undefined ? undefined : { int: a.transA },
       transB: a.transB === undefined ? undefined : { int: a.transB },
     })),
+    vjp: (e, { ins: [a, b, c], inInfos: [, , ci], outInfos: [y], grads: [g], wants }, attrs) => {
+      // op(A) = A or Aᵀ: dA = α·g·op(B)ᵀ (transposed back when transA), dB = α·op(A)ᵀ·g (likewise), dC = β·g summed to C.
+      const alpha = { float: attrs.alpha ?? 1 };
+      const [ta, tb] = [attrs.transA ?? 0, attrs.transB ?? 0];
+      const gemm = (p: string, q: string, transA: number, transB: number): string => put(e, 'Gemm', [p, q], { alpha, transA: { int: transA }, transB: { int: transB } });
+      return [
+        wants[0] ? (ta ? gemm(b, g!, tb, 1) : gemm(g!, b, 0, tb ? 0 : 1)) : undefined,
+        wants[1] ? (tb ? gemm(g!, a, 1, ta) : gemm(a, g!, ta ? 0 : 1, 0)) : undefined,
+        wants[2] ? unbroadcast(e, put(e, 'Mul', [g!, floatConst(e, attrs.beta ?? 1, 'beta')]), y.shape, c, ci!) : undefined,
+      ];
+    },
     reference: ([a, b, c], attrs) => {
       const x = f32(a);
       const y = f32(b);
@@ -494,11 +642,25 @@ export const OPS = {
     },
   }),
 
-  Add: binary('Add', (x, y) => x + y),
-  Sub: binary('Sub', (x, y) => x - y),
-  Mul: binary('Mul', (x, y) => x * y),
+  Add: binary('Add', (e, { ins: [a, b], inInfos: [ai, bi], outInfos: [y], grads: [g], wants }) => [
+    wants[0] ? unbroadcast(e, g!, y.shape, a, ai!) : undefined,
+    wants[1] ? unbroadcast(e, g!, y.shape, b, bi!) : undefined,
+  ], (x, y) => x + y),
+  Sub: binary('Sub', (e, { ins: [a, b], inInfos: [ai, bi], outInfos: [y], grads: [g], wants }) => [
+    wants[0] ? unbroadcast(e, g!, y.shape, a, ai!) : undefined,
+    wants[1] ? unbroadcast(e, put(e, 'Neg', [g!]), y.shape, b, bi!) : undefined,
+  ], (x, y) => x - y),
+  Mul: binary('Mul', (e, { ins: [a, b], inInfos: [ai, bi], outInfos: [y], grads: [g], wants }) => [
+    wants[0] ? unbroadcast(e, put(e, 'Mul', [g!, b]), y.shape, a, ai!) : undefined,
+    wants[1] ? unbroadcast(e, put(e, 'Mul', [g!, a]), y.shape, b, bi!) : undefined,
+  ], (x, y) => x * y),
   Div: binary(
     'Div',
+    // d(a/b)/db = −(a/b)/b: the output is reused.
+    (e, { ins: [a, b], inInfos: [ai, bi], outs: [q], outInfos: [y], grads: [g], wants }) => [
+      wants[0] ? unbroadcast(e, put(e, 'Div', [g!, b]), y.shape, a, ai!) : undefined,
+      wants[1] ? unbroadcast(e, put(e, 'Neg', [put(e, 'Mul', [g!, put(e, 'Div', [q, b])])]), y.shape, b, bi!) : undefined,
+    ],
     (x, y) => x / y,
     (x, y) => Math.trunc(x / y),
   ),
@@ -530,6 +692,27 @@ export const OPS = {
       axis: a.axis === undefined ? undefined : { int: a.axis },
       epsilon: a.epsilon === undefined ? undefined : { float: a.epsilon },
     })),
+    vjp: (e, { ins: [x, scale, bias], inInfos: [xi, si, bi], grads: [g], wants }, attrs) => {
+      // x̂ = (x − μ)·r, r = 1/√(var + ε): dx = r·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) with ĝ = g·Scale; dScale = Σ g·x̂, dB = Σ g.
+      const rank = xi!.shape.length;
+      const axis = normAxis(attrs.axis ?? -1, rank, 'LayerNormalization axis');
+      const mean = (v: string): string => put(e, 'ReduceMean', [v], { axes: { ints: Array.from({ length: rank - axis }, (_, i) => axis + i) }, keepdims: { int: 1 } });
+      const centred = put(e, 'Sub', [x, mean(x)]);
+      const variance = mean(put(e, 'Mul', [centred, centred]));
+      const r = put(e, 'Reciprocal', [put(e, 'Sqrt', [put(e, 'Add', [variance, floatConst(e, Math.fround(attrs.epsilon ?? 1e-5), 'epsilon')])])]);
+      const xhat = put(e, 'Mul', [centred, r]);
+      let gx: string | undefined;
+      if (wants[0]) {
+        const gh = put(e, 'Mul', [g!, scale]);
+        const inner = put(e, 'Sub', [put(e, 'Sub', [gh, mean(gh)]), put(e, 'Mul', [xhat, mean(put(e, 'Mul', [gh, xhat]))])]);
+        gx = put(e, 'Mul', [r, inner]);
+      }
+      return [
+        gx,
+        wants[1] ? unbroadcast(e, put(e, 'Mul', [g!, xhat]), xi!.shape, scale, si!) : undefined,
+        wants[2] ? unbroadcast(e, g!, xi!.shape, bias, bi!) : undefined,
+      ];
+    },
     reference: ([x, scale, bias], attrs) => {
       const data = f32(x);
       const axis = normAxis(attrs.axis ?? -1, x!.shape.length, 'LayerNormalization axis');
@@ -563,6 +746,12 @@ export const OPS = {
       return [{ dtype: 'float32', shape: x!.shape }];
     },
     emit: single<{ axis?: number }>('Softmax', (a) => ({ axis: a.axis === undefined ? undefined : { int: a.axis } })),
+    vjp: (e, { inInfos: [xi], outs: [y], grads: [g] }, attrs) => {
+      // dx = y·(g − Σ g·y) along the axis.
+      const axis = normAxis(attrs.axis ?? -1, xi!.shape.length, 'Softmax axis');
+      const dot = put(e, 'ReduceSum', [put(e, 'Mul', [g!, y]), intsConst(e, [axis], 'axes')], { keepdims: { int: 1 } });
+      return [put(e, 'Mul', [y, put(e, 'Sub', [g!, dot])])];
+    },
     reference: ([x], attrs) => {
       const data = f32(x);
       const shape = x!.shape;
@@ -585,9 +774,10 @@ export const OPS = {
     },
   }),
 
-  Relu: unary('Relu', (x) => Math.max(x, 0)),
-  Sigmoid: unary('Sigmoid', (x) => 1 / (1 + Math.exp(-x))),
-  Tanh: unary('Tanh', Math.tanh),
+  Relu: unary('Relu', (x) => Math.max(x, 0), (e, { ins: [x], grads: [g] }) => [put(e, 'Where', [put(e, 'Greater', [x, floatConst(e, 0, 'zero')]), g!, floatConst(e, 0, 'zero')])]),
+  // σ′ = y(1 − y), tanh′ = 1 − y²: both from the output.
+  Sigmoid: unary('Sigmoid', (x) => 1 / (1 + Math.exp(-x)), (e, { outs: [y], grads: [g] }) => [put(e, 'Mul', [g!, put(e, 'Mul', [y, put(e, 'Sub', [floatConst(e, 1, 'one'), y])])])]),
+  Tanh: unary('Tanh', Math.tanh, (e, { outs: [y], grads: [g] }) => [put(e, 'Mul', [g!, put(e, 'Sub', [floatConst(e, 1, 'one'), put(e, 'Mul', [y, y])])])]),
 
   Gelu: defineOp<{ approximate?: 'none' | 'tanh' }>({
     summary: 'x · Φ(x): exact 0.5·x·(1 + erf(x/√2)), or the tanh approximation; written as Erf/Tanh arithmetic (Gelu is opset 20)',
@@ -624,6 +814,26 @@ export const OPS = {
       e.node('Mul', [x, phi2], [xphi]);
       e.node('Mul', [xphi, scalar(0.5, 'gelu_half')], [y]);
     },
+    vjp: (e, { ins: [x], grads: [g] }, attrs) => {
+      const c = (v: number): string => floatConst(e, v, 'c');
+      const mul = (...vs: string[]): string => vs.reduce((p, q) => put(e, 'Mul', [p, q]));
+      const x2 = mul(x, x);
+      let slope: string;
+      if (attrs.approximate === 'tanh') {
+        // y = ½x(1 + t), t = tanh(k(x + 0.044715x³)): y′ = ½(1 + t) + ½x(1 − t²)·k(1 + 3·0.044715x²).
+        const k = Math.sqrt(2 / Math.PI);
+        const t = put(e, 'Tanh', [mul(put(e, 'Add', [x, mul(x2, x, c(0.044715))]), c(k))]);
+        const dt = put(e, 'Sub', [c(1), mul(t, t)]);
+        const du = mul(put(e, 'Add', [c(1), mul(x2, c(3 * 0.044715))]), c(k));
+        slope = put(e, 'Add', [mul(put(e, 'Add', [t, c(1)]), c(0.5)), mul(x, c(0.5), dt, du)]);
+      } else {
+        // y = x·Φ(x): y′ = Φ(x) + x·φ(x).
+        const cdf = mul(put(e, 'Add', [put(e, 'Erf', [mul(x, c(Math.SQRT1_2))]), c(1)]), c(0.5));
+        const pdf = mul(put(e, 'Exp', [mul(x2, c(-0.5))]), c(1 / Math.sqrt(2 * Math.PI)));
+        slope = put(e, 'Add', [cdf, mul(x, pdf)]);
+      }
+      return [mul(g!, slope)];
+    },
     reference: ([x], attrs) =>
       attrs.approximate === 'tanh'
         ? [mapFloat(x, (v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))))]
@@ -642,6 +852,13 @@ export const OPS = {
       return [{ dtype: x!.dtype, shape: perm.map((p) => x!.shape[p]) }];
     },
     emit: single<{ perm?: number[] }>('Transpose', (a) => ({ perm: a.perm && { ints: a.perm } })),
+    vjp: (e, { inInfos: [xi], grads: [g] }, attrs) => {
+      const rank = xi!.shape.length;
+      const perm = attrs.perm ?? xi!.shape.map((_, i) => rank - 1 - i);
+      const inverse = new Array<number>(rank);
+      perm.forEach((p, i) => (inverse[p] = i));
+      return [put(e, 'Transpose', [g!], { perm: { ints: inverse } })];
+    },
     reference: ([x], attrs) => {
       const shape = x!.shape;
       const perm = attrs.perm ?? shape.map((_, i) => shape.length - 1 - i);
@@ -696,6 +913,7 @@ export const OPS = {
       return [{ dtype: x!.dtype, shape: out }];
     },
     emit: single('Reshape'),
+    vjp: (e, { ins: [x], inInfos: [xi], grads: [g] }) => [put(e, 'Reshape', [g!, shapeVector(e, x, xi!)])],
     reference: ([x, shapeIn]) => {
       const target = intsOf(shapeIn!).map((d, i) => (d === 0 ? x!.shape[i] : d));
       const known = sizeOf(target.filter((d) => d !== -1));
@@ -730,6 +948,21 @@ export const OPS = {
       return [{ dtype: ins[0]!.dtype, shape, content }];
     },
     emit: single<{ axis: number }>('Concat', (a) => ({ axis: { int: a.axis } })),
+    vjp: (e, { ins, inInfos, grads: [g] }, attrs) => {
+      const axis = normAxis(attrs.axis, inInfos[0]!.shape.length, 'Concat axis');
+      const lengths = inInfos.map((i) => i!.shape[axis]);
+      const sizes = lengths.every((d) => typeof d === 'number')
+        ? intsConst(e, lengths as number[], 'sizes')
+        : put(
+            e,
+            'Concat',
+            ins.map((x, k) => shapeVector(e, x, inInfos[k]!, axis, axis + 1)),
+            { axis: { int: 0 } },
+          );
+      const parts = ins.map(() => e.temp('Split'));
+      e.node('Split', [g!, sizes], parts, { axis: { int: axis } });
+      return parts;
+    },
     reference: (ins, attrs) => {
       const shape0 = ins[0]!.shape;
       const axis = normAxis(attrs.axis, shape0.length, 'Concat axis');
@@ -780,6 +1013,11 @@ export const OPS = {
       return sizes.map((d) => ({ dtype: x!.dtype, shape: x!.shape.map((s, a) => (a === axis ? d : s)) }));
     },
     emit: single<{ axis?: number; outputs: number }>('Split', (a) => ({ axis: a.axis === undefined ? undefined : { int: a.axis } })),
+    vjp: (e, { inInfos: [xi], outs, outInfos, grads }, attrs) => {
+      const axis = normAxis(attrs.axis ?? 0, xi!.shape.length, 'Split axis');
+      const parts = grads.map((g, k) => g ?? zerosLike(e, outs[k], outInfos[k]));
+      return [put(e, 'Concat', parts, { axis: { int: axis } }), undefined];
+    },
     reference: ([x, split], attrs) => {
       const axis = normAxis(attrs.axis ?? 0, x!.shape.length, 'Split axis');
       const dim = x!.shape[axis];
@@ -833,6 +1071,7 @@ export const OPS = {
       return [{ dtype: x!.dtype, shape, content }];
     },
     emit: single('Slice'),
+    vjp: (e, { ins: [x, ...range], inInfos: [xi], grads: [g] }) => [scatterBack(e, g!, x, xi!, (grid) => put(e, 'Slice', [grid, ...range]), false)],
     reference: ([x, starts, ends, axes, steps]) => {
       const plan = slicePlan(x!.shape.length, intsOf(starts!), intsOf(ends!), axes && intsOf(axes), steps && intsOf(steps));
       const ranges = plan.map((p, a) => sliceRange(x!.shape[a], p.start, p.end, p.step));
@@ -872,6 +1111,10 @@ export const OPS = {
       return [{ dtype: x!.dtype, shape, content }];
     },
     emit: single<{ axis?: number }>('Gather', (a) => ({ axis: a.axis === undefined ? undefined : { int: a.axis } })),
+    vjp: (e, { ins: [x, indices], inInfos: [xi], grads: [g] }, attrs) => [
+      scatterBack(e, g!, x, xi!, (grid) => put(e, 'Gather', [grid, indices], { axis: { int: attrs.axis ?? 0 } }), true),
+      undefined,
+    ],
     reference: ([x, idx], attrs) => {
       const axis = normAxis(attrs.axis ?? 0, x!.shape.length, 'Gather axis');
       const dim = x!.shape[axis];
@@ -905,6 +1148,7 @@ export const OPS = {
       return [{ dtype: x!.dtype, shape, content: shape.length <= 1 ? x!.content : undefined }];
     },
     emit: single('Unsqueeze'),
+    vjp: (e, { ins: [, axes], grads: [g] }) => [put(e, 'Squeeze', [g!, axes]), undefined],
     reference: ([x, axes]) => {
       const ax = intsOf(axes!);
       const rank = x!.shape.length + ax.length;
@@ -939,6 +1183,7 @@ export const OPS = {
       return [{ dtype: x!.dtype, shape, content: shape.length <= 1 ? x!.content : undefined }];
     },
     emit: single('Squeeze'),
+    vjp: (e, { ins: [x], inInfos: [xi], grads: [g] }) => [put(e, 'Reshape', [g!, shapeVector(e, x, xi!)]), undefined],
     reference: ([x, axes]) => {
       const rank = x!.shape.length;
       const drop = axes ? new Set(intsOf(axes).map((a) => (a < 0 ? a + rank : a))) : new Set(x!.shape.flatMap((d, a) => (d === 1 ? [a] : [])));
@@ -961,6 +1206,17 @@ export const OPS = {
       axes: a.axes && { ints: a.axes },
       keepdims: a.keepdims === undefined ? undefined : { int: a.keepdims },
     })),
+    vjp: (e, { ins: [x], inInfos: [xi], grads: [g] }, attrs) => {
+      // Each input element gets its mean's gradient over the number of elements averaged.
+      const rank = xi!.shape.length;
+      const axes = [...new Set((attrs.axes ?? xi!.shape.map((_, i) => i)).map((a) => normAxis(a, rank, 'ReduceMean axis')))].sort((p, q) => p - q);
+      const kept = (attrs.keepdims ?? 1) === 1 ? g! : put(e, 'Unsqueeze', [g!, intsConst(e, axes, 'axes')]);
+      const dims = axes.map((a) => xi!.shape[a]);
+      const count = dims.every((d) => typeof d === 'number')
+        ? floatConst(e, sizeOf(dims as number[]), 'count')
+        : put(e, 'Div', [put(e, 'Cast', [put(e, 'Size', [x])], { to: { int: 1 } }), put(e, 'Cast', [put(e, 'Size', [g!])], { to: { int: 1 } })]);
+      return [put(e, 'Div', [put(e, 'Expand', [kept, shapeVector(e, x, xi!)]), count])];
+    },
     reference: ([x], attrs) => {
       const shape = x!.shape;
       const axes = new Set((attrs.axes ?? shape.map((_, i) => i)).map((a) => normAxis(a, shape.length, 'ReduceMean axis')));
@@ -1008,6 +1264,43 @@ export const OPS = {
       dilations: a.dilations && { ints: a.dilations },
       group: a.group === undefined ? undefined : { int: a.group },
     })),
+    vjp: (e, { ins: [x, w], inInfos: [xi, wi], grads: [g], wants }, attrs) => {
+      const group = attrs.group ?? 1;
+      const [stride, dil] = [attrs.strides?.[0] ?? 1, attrs.dilations?.[0] ?? 1];
+      const [pb, pe] = attrs.pads ?? [0, 0];
+      const [m, cg, k] = wi!.shape as number[];
+      let gx: string | undefined;
+      let gw: string | undefined;
+      if (wants[0]) {
+        // The transposed convolution spreads g back over the padded input; the stride may leave up to stride−1
+        // trailing positions untouched (zero-padded here), then the input's span is cut out.
+        let spread = put(e, 'ConvTranspose', [g!, w], { strides: { ints: [stride] }, dilations: { ints: [dil] }, group: { int: group } });
+        if (stride > 1) spread = put(e, 'Pad', [spread, intsConst(e, [0, 0, 0, 0, 0, stride - 1], 'pads')]);
+        const len = xi!.shape[2];
+        const end = typeof len === 'number' ? intsConst(e, [pb + len], 'end') : put(e, 'Add', [shapeVector(e, x, xi!, 2, 3), intsConst(e, [pb], 'begin')]);
+        gx = put(e, 'Slice', [spread, intsConst(e, [pb], 'begin'), end, intsConst(e, [2], 'axes')]);
+      }
+      if (wants[1]) {
+        // dW[m, c, t] = Σₙ,ₒ g[n, m, o]·x[n, c, o·stride + t·dilation − pb]: a convolution of x with g over the
+        // batch as channels (stride and dilation swap roles), cut to the kernel size.
+        const swap = { perm: { ints: [1, 0, 2] } };
+        const corr = put(e, 'Conv', [put(e, 'Transpose', [x], swap), put(e, 'Transpose', [g!], swap)], {
+          strides: { ints: [dil] },
+          dilations: { ints: [stride] },
+          pads: { ints: [pb, pe] },
+        });
+        const full = put(e, 'Slice', [corr, intsConst(e, [0], 'begin'), intsConst(e, [k], 'end'), intsConst(e, [2], 'axes')]); // [C, M, k]
+        if (group === 1) gw = put(e, 'Transpose', [full], swap);
+        else {
+          // Grouped: keep the blocks where the input channel's group is the output channel's group.
+          const mg = m / group;
+          const blocks = put(e, 'Transpose', [put(e, 'Reshape', [full, intsConst(e, [group, cg, group, mg, k])])], { perm: { ints: [0, 2, 1, 3, 4] } });
+          const diagonal = put(e, 'Gather', [put(e, 'Reshape', [blocks, intsConst(e, [group * group, cg, mg, k])]), intsConst(e, Array.from({ length: group }, (_, i) => i * (group + 1)))], { axis: { int: 0 } });
+          gw = put(e, 'Reshape', [put(e, 'Transpose', [diagonal], { perm: { ints: [0, 2, 1, 3] } }), intsConst(e, [m, cg, k])]);
+        }
+      }
+      return [gx, gw, wants[2] ? put(e, 'ReduceSum', [g!, intsConst(e, [0, 2], 'axes')], { keepdims: { int: 0 } }) : undefined];
+    },
     reference: ([x, w, b], attrs) => {
       const [N, C, L] = x!.shape;
       const [M, Cg, K] = w!.shape;
@@ -1058,11 +1351,31 @@ export const OPS = {
       const sc = knownValues(scales) ?? fail('Resize scales must be constant');
       return [{ dtype: 'float32', shape: x!.shape.map((d, a) => (sc[a] === 1 ? d : typeof d === 'number' ? Math.floor(d * Math.fround(sc[a])) : null)) }];
     },
-    emit: single<ResizeAttrs>('Resize', (a) => ({
-      mode: a.mode && { string: a.mode },
-      coordinate_transformation_mode: a.coordinate_transformation_mode && { string: a.coordinate_transformation_mode },
-      nearest_mode: a.nearest_mode && { string: a.nearest_mode },
-    })),
+    emit: single<ResizeAttrs>('Resize', resizeAttrs),
+    vjp: (e, { ins: [x], inInfos: [xi, , si], outs: [y], outInfos: [yi], grads: [g] }, attrs) => {
+      // Resampling one axis is y = R·x along it. R (as [L, L′]) is the same Resize applied to the identity, so
+      // dx = R·g along that axis.
+      const rank = xi!.shape.length;
+      const known = si && knownValues(si);
+      const changed = xi!.shape.flatMap((d, a) => {
+        if (known) return known[a] === 1 ? [] : [a];
+        const out = yi.shape[a];
+        return typeof d === 'number' ? (out === d ? [] : [a]) : d !== null && out === d ? [] : [a];
+      });
+      if (changed.length === 0) return [g!];
+      if (changed.length > 1) fail(`the gradient of Resize is defined for resampling one axis; axes ${changed.join(', ')} of ${formatShape(xi!.shape)} change (to ${formatShape(yi.shape)})`);
+      const a = changed[0];
+      const len = shapeVector(e, x, xi!, a, a + 1);
+      const identity = put(e, 'EyeLike', [put(e, 'ConstantOfShape', [put(e, 'Concat', [len, len], { axis: { int: 0 } })])]);
+      const target = known
+        ? ['', e.constant({ dtype: 'float32', shape: [2], data: Float32Array.of(1, known[a]) }, 'scales')]
+        : ['', '', put(e, 'Concat', [len, shapeVector(e, y, yi, a, a + 1)], { axis: { int: 0 } })];
+      const r = put(e, 'Resize', [identity, ...target], resizeAttrs(attrs)); // [L, L′]
+      if (a === rank - 1) return [put(e, 'MatMul', [g!, put(e, 'Transpose', [r], { perm: { ints: [1, 0] } })])];
+      if (a === rank - 2) return [put(e, 'MatMul', [r, g!])];
+      const perm = { perm: { ints: Array.from({ length: rank }, (_, i) => (i === a ? rank - 2 : i === rank - 2 ? a : i)) } };
+      return [put(e, 'Transpose', [put(e, 'MatMul', [r, put(e, 'Transpose', [g!], perm)])], perm)];
+    },
     reference: ([x, , scales, sizes], attrs) => {
       const a: Required<ResizeAttrs> = {
         mode: attrs.mode ?? 'nearest',
@@ -1095,6 +1408,15 @@ export const OPS = {
     outputCount: one,
     infer: ([c, x, y]) => [{ dtype: x!.dtype, shape: broadcastDims([c!.shape, x!.shape, y!.shape], ['condition', 'X', 'Y']) }],
     emit: single('Where'),
+    vjp: (e, { ins: [c, x, y], inInfos: [, xi, yi], outInfos: [out], grads: [g], wants }) => {
+      // The condition only routes: each branch gets g where it was chosen, zero elsewhere.
+      const zero = floatConst(e, 0, 'zero');
+      return [
+        undefined,
+        wants[1] ? unbroadcast(e, put(e, 'Where', [c, g!, zero]), out.shape, x, xi!) : undefined,
+        wants[2] ? unbroadcast(e, put(e, 'Where', [c, zero, g!]), out.shape, y, yi!) : undefined,
+      ];
+    },
     reference: ([c, x, y]) => {
       const shape = broadcastConcrete([c!.shape, x!.shape, y!.shape]) ?? fail('Where: shapes do not broadcast');
       const [ic, ix, iy] = [c!, x!, y!].map((t) => broadcastIndex(shape, t.shape));
@@ -1120,6 +1442,7 @@ export const OPS = {
       return [{ dtype: x!.dtype, shape: broadcastDims([x!.shape, target], ['input', 'shape']) }];
     },
     emit: single('Expand'),
+    vjp: (e, { ins: [x], inInfos: [xi], outInfos: [y], grads: [g] }) => [unbroadcast(e, g!, y.shape, x, xi!), undefined],
     reference: ([x, shapeIn]) => {
       const shape = broadcastConcrete([x!.shape, intsOf(shapeIn!)]) ?? fail('Expand: shapes do not broadcast');
       return [pick(x!, shape, broadcastIndex(shape, x!.shape))];
@@ -1165,6 +1488,7 @@ export const OPS = {
     outputCount: one,
     infer: ([x]) => [{ dtype: x!.dtype, shape: x!.shape, content: x!.content }],
     emit: single('Identity'),
+    vjp: (_, { grads: [g] }) => [g],
     reference: ([x]) => [x!],
   }),
 };

@@ -1,0 +1,245 @@
+/**
+ * The training config (`signweave-train/1`): the hyperparameters of training a light module (training.md) — AdamW,
+ * the learning-rate schedule, batch size, epochs, clipping, dropout, the CTC loss and the router's Gumbel-softmax.
+ * JSON, validated with ajv against the JSON Schema here (published as `train.schema.json` beside it; a test keeps
+ * the two identical). Every field but `format` may be left out and takes the default below.
+ *
+ * Defaults: SignBind-LLM trains with AdamW, weight decay 0.01 and gradient clipping at 1.0 and anneals the router's
+ * Gumbel temperature from 1.0 to a floor. Its table's other values are not available here; the ones marked
+ * "standard" are common choices for small transformer / CTC models, not the paper's.
+ */
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
+import type { ErrorObject } from 'ajv';
+import { SignweaveInputError } from '../errors.js';
+import { formatConfigProblems, type ConfigProblem } from '../pipeline/config.js';
+import { escapePointer, lazyValidator, showValue, valueAtPointer } from '../util/json-schema.js';
+import { readInputFile } from '../util/text-files.js';
+import { decaysByDefault, type ParamInfo } from './optim.js';
+
+export const TRAIN_FORMAT = 'signweave-train/1';
+
+/** What a config's `$schema` says; the schema file's `$id`. */
+export const TRAIN_SCHEMA_ID = 'urn:signweave:schema:train:1';
+
+export interface TrainConfig {
+  format: typeof TRAIN_FORMAT;
+  /** Seeds initialisation, shuffling, dropout and Gumbel noise. */
+  seed: number;
+  epochs: number;
+  batchSize: number;
+  optimizer: {
+    type: 'adamw';
+    /** Peak learning rate (reached after warm-up). */
+    lr: number;
+    beta1: number;
+    beta2: number;
+    eps: number;
+    weightDecay: number;
+    /** Regular expressions: parameters whose name matches one get no weight decay, besides `decaysByDefault`'s. */
+    noDecay: string[];
+  };
+  schedule: { type: 'cosine'; warmupSteps: number; minLr: number };
+  /** Global-norm gradient clipping threshold. */
+  clipNorm: number;
+  dropout: number;
+  ctc: { zeroInfinity: boolean };
+  router: {
+    /** Label smoothing of the segment-class cross-entropy. */
+    labelSmoothing: number;
+    /** Straight-through (one-hot forward) Gumbel-softmax. */
+    hard: boolean;
+    /** τ = max(min, start · exp(−rate · step)). */
+    tau: { start: number; min: number; rate: number };
+  };
+}
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+/** A config file: `format` and any of the fields, nested objects partly. */
+export type TrainConfigFile = { $schema?: string; format: typeof TRAIN_FORMAT } & DeepPartial<Omit<TrainConfig, 'format'>>;
+
+export const TRAIN_DEFAULTS: TrainConfig = {
+  format: TRAIN_FORMAT,
+  seed: 0,
+  epochs: 40, // standard
+  batchSize: 8, // standard; the batch notes.md times a training step at
+  optimizer: {
+    type: 'adamw',
+    lr: 1e-3, // standard
+    beta1: 0.9,
+    beta2: 0.98, // standard (transformer)
+    eps: 1e-8, // standard
+    weightDecay: 0.01, // the paper's
+    noDecay: [],
+  },
+  schedule: { type: 'cosine', warmupSteps: 500, minLr: 1e-6 }, // standard
+  clipNorm: 1.0, // the paper's
+  dropout: 0.1, // standard
+  ctc: { zeroInfinity: true },
+  router: {
+    labelSmoothing: 0.1, // standard
+    hard: true,
+    // start 1.0 is the paper's; floor 0.5 and rate 3e-5 per step are Jang et al. (2017)'s
+    tau: { start: 1.0, min: 0.5, rate: 3e-5 },
+  },
+};
+
+// -----------------------------------------------------------------------------------------------------------------
+// The JSON Schema (draft-07, ajv's default dialect)
+
+const positiveInt = { type: 'integer', minimum: 1 } as const;
+const positive = { type: 'number', exclusiveMinimum: 0 } as const;
+const unit = { type: 'number', minimum: 0, exclusiveMaximum: 1 } as const;
+
+export const TRAIN_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: TRAIN_SCHEMA_ID,
+  title: 'signweave training config',
+  type: 'object',
+  required: ['format'],
+  additionalProperties: false,
+  properties: {
+    $schema: { type: 'string' },
+    format: { const: TRAIN_FORMAT },
+    seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
+    epochs: positiveInt,
+    batchSize: positiveInt,
+    optimizer: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        type: { const: 'adamw' },
+        lr: positive,
+        beta1: unit,
+        beta2: unit,
+        eps: positive,
+        weightDecay: { type: 'number', minimum: 0 },
+        noDecay: { type: 'array', items: { type: 'string', minLength: 1, description: 'a regular expression over parameter names' } },
+      },
+    },
+    schedule: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { type: { const: 'cosine' }, warmupSteps: { type: 'integer', minimum: 0 }, minLr: { type: 'number', minimum: 0 } },
+    },
+    clipNorm: positive,
+    dropout: unit,
+    ctc: { type: 'object', additionalProperties: false, properties: { zeroInfinity: { type: 'boolean' } } },
+    router: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        labelSmoothing: { type: 'number', minimum: 0, maximum: 1 },
+        hard: { type: 'boolean' },
+        tau: { type: 'object', additionalProperties: false, properties: { start: positive, min: positive, rate: { type: 'number', minimum: 0 } } },
+      },
+    },
+  },
+} as const;
+
+// -----------------------------------------------------------------------------------------------------------------
+// Validation
+
+const validator = lazyValidator(TRAIN_SCHEMA);
+
+function describeError(e: ErrorObject, data: unknown): ConfigProblem {
+  let pointer = e.instancePath;
+  let message = e.message ?? e.keyword;
+  switch (e.keyword) {
+    case 'required':
+      return { pointer: `${pointer}/${escapePointer((e.params as { missingProperty: string }).missingProperty)}`, message: 'is required but missing' };
+    case 'additionalProperties': {
+      pointer += `/${escapePointer((e.params as { additionalProperty: string }).additionalProperty)}`;
+      const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {}).join(', ');
+      message = `is not a field here (fields: ${known})`;
+      break;
+    }
+    case 'const':
+      message = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
+      break;
+  }
+  return { pointer: pointer || '/', message: `${message} (value: ${showValue(valueAtPointer(data, pointer))})` };
+}
+
+/** What the schema cannot say: relations between fields, and the noDecay patterns' syntax. */
+function crossFieldProblems(c: TrainConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (c.schedule.minLr > c.optimizer.lr) {
+    problems.push({ pointer: '/schedule/minLr', message: `must not exceed the peak learning rate /optimizer/lr = ${c.optimizer.lr} (value: ${c.schedule.minLr})` });
+  }
+  if (c.router.tau.min > c.router.tau.start) {
+    problems.push({ pointer: '/router/tau/min', message: `must not exceed /router/tau/start = ${c.router.tau.start} (value: ${c.router.tau.min})` });
+  }
+  c.optimizer.noDecay.forEach((pattern, i) => {
+    try {
+      new RegExp(pattern);
+    } catch (err) {
+      problems.push({ pointer: `/optimizer/noDecay/${i}`, message: `is not a regular expression: ${(err as Error).message} (value: ${showValue(pattern)})` });
+    }
+  });
+  return problems;
+}
+
+/** The file's fields over the defaults, nested objects merged one level (router.tau two). */
+function withDefaults(file: TrainConfigFile): TrainConfig {
+  const d = structuredClone(TRAIN_DEFAULTS);
+  const { $schema: _, ...f } = file;
+  return {
+    ...d,
+    ...f,
+    optimizer: { ...d.optimizer, ...f.optimizer },
+    schedule: { ...d.schedule, ...f.schedule },
+    ctc: { ...d.ctc, ...f.ctc },
+    router: { ...d.router, ...f.router, tau: { ...d.router.tau, ...f.router?.tau } },
+  };
+}
+
+/** Every problem of a parsed config (schema violations, then relations between fields), each with its JSON pointer. */
+export function validateTrainConfig(data: unknown): ConfigProblem[] {
+  const validate = validator();
+  if (!validate(data)) return (validate.errors ?? []).map((e) => describeError(e, data));
+  return crossFieldProblems(withDefaults(data as TrainConfigFile));
+}
+
+export interface ResolvedTrainConfig {
+  /** Every field, defaults filled in. */
+  config: TrainConfig;
+  /** How errors name it: `training config <file>` or `the training config object`. */
+  source: string;
+  /** The config file, or null for an object. */
+  path: string | null;
+  /** sha256 of the config file's bytes (null for an object). */
+  sha256: string | null;
+}
+
+/**
+ * A training config file (or an already parsed object), validated and completed with the defaults. Every problem is
+ * a `SignweaveInputError` naming the file and the JSON pointer.
+ */
+export function resolveTrainConfig(input: TrainConfigFile | string): ResolvedTrainConfig {
+  let data: unknown = input;
+  let source = 'the training config object';
+  let path: string | null = null;
+  let sha256: string | null = null;
+  if (typeof input === 'string') {
+    path = resolve(input);
+    source = `training config ${input}`;
+    const bytes = readInputFile(input, 'training config');
+    sha256 = createHash('sha256').update(bytes).digest('hex');
+    try {
+      data = JSON.parse(bytes.toString('utf8'));
+    } catch (err) {
+      throw new SignweaveInputError(`${source} is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  const problems = validateTrainConfig(data);
+  if (problems.length > 0) throw new SignweaveInputError(formatConfigProblems(source, problems));
+  return { config: withDefaults(data as TrainConfigFile), source, path, sha256 };
+}
+
+/** The weight-decay rule of a config: `decaysByDefault`, and never for names matching an `optimizer.noDecay` pattern. */
+export function decayRule(config: TrainConfig): (param: ParamInfo) => boolean {
+  const excluded = config.optimizer.noDecay.map((p) => new RegExp(p));
+  return (param) => decaysByDefault(param) && !excluded.some((re) => re.test(param.name));
+}

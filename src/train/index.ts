@@ -1,0 +1,61 @@
+/**
+ * Training the light modules (ARCHITECTURE.md `src/train`; ../shared/design/training.md): reverse-mode differentiation
+ * on the graph builder, losses and optimisation in TypeScript, the training config, data, checkpoints, logs and plots.
+ */
+export { GRAD, TrainingGraph, buildTrainingGraph, differentiateModel, writeInferenceModel, type GraphDefinition, type TrainingGraphOptions, type TrainingRun } from './autodiff.js';
+export {
+  ctcLoss,
+  ctcMinFrames,
+  crossEntropy,
+  gumbelSoftmaxRows,
+  gumbelSoftmaxBackward,
+  dropoutMask,
+  type Float32Tensor,
+  type CtcLossOptions,
+  type CtcLossResult,
+  type CrossEntropyOptions,
+  type CrossEntropyResult,
+  type LossReduction,
+} from './loss.js';
+export {
+  AdamW,
+  decaysByDefault,
+  cosineSchedule,
+  gumbelTau,
+  clipGradNorm,
+  type AdamWOptions,
+  type AdamWState,
+  type ParamInfo,
+  type ParamTensors,
+  type CosineScheduleOptions,
+  type TauScheduleOptions,
+} from './optim.js';
+export {
+  resolveTrainConfig,
+  validateTrainConfig,
+  decayRule,
+  TRAIN_DEFAULTS,
+  TRAIN_SCHEMA,
+  TRAIN_FORMAT,
+  TRAIN_SCHEMA_ID,
+  type TrainConfig,
+  type TrainConfigFile,
+  type ResolvedTrainConfig,
+} from './config.js';
+export { TrainingSet, type Batch, type BatchOptions, type DataPosition, type SkippedItem, type TargetStream, type TrainingInput, type TrainingItem } from './data.js';
+export {
+  CHECKPOINT_FORMAT,
+  configHash,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  latestCheckpoint,
+  listCheckpoints,
+  readCheckpoint,
+  saveCheckpoint,
+  writeCheckpoint,
+  type Checkpoint,
+  type CheckpointExpectations,
+  type CheckpointState,
+} from './checkpoint.js';
+export { TRAIN_LOG_FORMAT, TrainingLog, readTrainingLog, type TrainLogLine, type TrainLogContents } from './log.js';
+export { plotTrainingLog, type PlotOptions } from './plot.js';
