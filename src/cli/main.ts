@@ -9,6 +9,7 @@ import { featuresCommand } from './commands/features.js';
 import { fingerspellCommand, phonemesCommand, pseudoglossCommand } from './commands/pseudogloss.js';
 import { landmarksCommand } from './commands/landmarks.js';
 import { modelsCommand } from './commands/models.js';
+import { simulateCommand } from './commands/simulate.js';
 import { scoreCommand } from './commands/score.js';
 import { translateCommand } from './commands/translate.js';
 
@@ -27,7 +28,8 @@ const program = new Command('signweave')
   .addCommand(featuresCommand)
   .addCommand(modelsCommand)
   .addCommand(translateCommand)
-  .addCommand(evalCommand);
+  .addCommand(evalCommand)
+  .addCommand(simulateCommand);
 
 try {
   await program.parseAsync(process.argv);
