@@ -3,11 +3,10 @@
  * the manifest against its vocabulary and its ONNX file's declared inputs and outputs. The loader, the writer and
  * `verifyBundle` all run these, so a bundle that writes is a bundle that loads.
  */
-import type { ErrorObject } from 'ajv';
 import type { OnnxFileInfo } from '../graph/proto.js';
 import { formatShape, type TensorSpec } from '../graph/tensor.js';
 import { BUNDLE_SCHEMA, type BundleManifest } from './schema.js';
-import { escapePointer, lazyValidator, showValue, valueAtPointer } from '../util/json-schema.js';
+import { lazyValidator, schemaProblems } from '../util/json-schema.js';
 
 /**
  * One thing wrong with a bundle. `field` is a JSON pointer into bundle.json for schema violations (`/input/dim`) and
@@ -20,42 +19,9 @@ export interface BundleProblem {
 
 const manifestValidator = lazyValidator(BUNDLE_SCHEMA);
 
-function schemaProblem(e: ErrorObject, data: unknown): BundleProblem {
-  let pointer = e.instancePath;
-  let message = e.message ?? e.keyword;
-  const description = (e.parentSchema as { description?: string } | undefined)?.description;
-  switch (e.keyword) {
-    case 'required':
-      pointer += `/${escapePointer((e.params as { missingProperty: string }).missingProperty)}`;
-      return { field: pointer, message: 'is required but missing' };
-    case 'additionalProperties':
-      pointer += `/${escapePointer((e.params as { additionalProperty: string }).additionalProperty)}`;
-      message = 'is not a field of this format';
-      break;
-    case 'enum':
-      message = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
-      break;
-    case 'const':
-      message = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
-      break;
-    case 'pattern':
-    case 'anyOf':
-      if (description) message = `must be ${description}`;
-      break;
-  }
-  return { field: pointer || '/', message: `${message} (value: ${showValue(valueAtPointer(data, pointer))})` };
-}
-
-/**
- * Schema problems of a parsed bundle.json, each with its JSON pointer and the offending value. The `if` errors of
- * the per-kind rules and the branch errors under an `anyOf` repeat what another error says, so they are left out.
- */
+/** Schema problems of a parsed bundle.json, each with its JSON pointer and the offending value. */
 export function validateManifest(data: unknown): BundleProblem[] {
-  const validate = manifestValidator();
-  if (validate(data)) return [];
-  const errors = validate.errors ?? [];
-  const anyOfPaths = errors.filter((e) => e.keyword === 'anyOf').map((e) => `${e.schemaPath}/`);
-  return errors.filter((e) => e.keyword !== 'if' && !anyOfPaths.some((p) => e.schemaPath.startsWith(p))).map((e) => schemaProblem(e, data));
+  return schemaProblems(manifestValidator(), data).map(({ pointer, message }) => ({ field: pointer, message }));
 }
 
 /** A tensor the manifest says the ONNX file declares, and which of its dims are pinned by which field. */

@@ -6,13 +6,12 @@
  */
 import { createHash } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import type { ErrorObject } from 'ajv';
 import { FUSION_VARIANT_NAMES, type FusionVariant } from '../bundles/fusion.js';
 import type { DecoderGpu, DecoderSampling } from '../decoder/types.js';
 import { SignweaveInputError } from '../errors.js';
 import { readInputFile } from '../util/text-files.js';
 import { PRESET_NAMES, PRESETS, type PresetName } from './presets.js';
-import { escapePointer, lazyValidator, showValue, valueAtPointer } from '../util/json-schema.js';
+import { formatSchemaProblems, lazyValidator, schemaProblems, type SchemaProblem } from '../util/json-schema.js';
 
 export const PIPELINE_FORMAT = 'signweave-pipeline/1';
 
@@ -307,71 +306,21 @@ export const PIPELINE_SCHEMA = {
 // Validation
 
 /** One schema violation: the JSON pointer into the config and what is wrong there (with the offending value). */
-export interface ConfigProblem {
-  pointer: string;
-  message: string;
-}
+export type ConfigProblem = SchemaProblem;
+
+/** `SOURCE: pointer: message` for one problem; a list for several. */
+export { formatSchemaProblems as formatConfigProblems };
 
 const configValidator = lazyValidator(PIPELINE_SCHEMA);
 
-function describeError(e: ErrorObject, data: unknown): ConfigProblem {
-  const parent = e.parentSchema as { description?: string; properties?: Record<string, unknown> } | undefined;
-  const why = parent?.description ? ` (${parent.description})` : '';
-  switch (e.keyword) {
-    case 'required': {
-      const pointer = `${e.instancePath}/${escapePointer((e.params as { missingProperty: string }).missingProperty)}`;
-      return { pointer, message: `is required but missing${why}` };
-    }
-    case 'additionalProperties': {
-      const pointer = `${e.instancePath}/${escapePointer((e.params as { additionalProperty: string }).additionalProperty)}`;
-      const known = Object.keys(parent?.properties ?? {}).join(', ');
-      return { pointer, message: `is not a field here (fields: ${known}) (value: ${showValue(valueAtPointer(data, pointer))})` };
-    }
-  }
-  let message: string;
-  switch (e.keyword) {
-    case 'enum':
-      message = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
-      break;
-    case 'const':
-      message = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
-      break;
-    case 'type':
-      message = `must be ${String((e.params as { type: string | string[] }).type).split(',').join(' or ')}${why}`;
-      break;
-    case 'not':
-      message = `must be left out${why}`;
-      break;
-    case 'anyOf':
-      message = parent?.description ? `must be ${parent.description}` : (e.message ?? e.keyword);
-      break;
-    default:
-      message = e.message ?? e.keyword;
-  }
-  return { pointer: e.instancePath || '/', message: `${message} (value: ${showValue(valueAtPointer(data, e.instancePath))})` };
-}
-
-/**
- * Every schema problem of a parsed config, each with its JSON pointer and the offending value. The `if` errors of
- * the conditional rules and the branch errors under an `anyOf` repeat what another error says, so they are left out.
- */
+/** Every schema problem of a parsed config, each with its JSON pointer and the offending value. */
 export function validatePipelineConfig(data: unknown): ConfigProblem[] {
-  const validate = configValidator();
-  if (validate(data)) return [];
-  const errors = validate.errors ?? [];
-  const anyOfPaths = errors.filter((e) => e.keyword === 'anyOf').map((e) => `${e.schemaPath}/`);
-  return errors.filter((e) => e.keyword !== 'if' && !anyOfPaths.some((p) => e.schemaPath.startsWith(p))).map((e) => describeError(e, data));
-}
-
-/** `SOURCE: pointer: message` for one problem; a list for several. */
-export function formatConfigProblems(source: string, problems: readonly ConfigProblem[]): string {
-  if (problems.length === 1) return `${source}: ${problems[0].pointer}: ${problems[0].message}`;
-  return `${source} has ${problems.length} problems:\n${problems.map((p) => `  ${p.pointer}: ${p.message}`).join('\n')}`;
+  return schemaProblems(configValidator(), data);
 }
 
 function checkConfig(data: unknown, source: string): PipelineConfig {
   const problems = validatePipelineConfig(data);
-  if (problems.length > 0) throw new SignweaveInputError(formatConfigProblems(source, problems));
+  if (problems.length > 0) throw new SignweaveInputError(formatSchemaProblems(source, problems));
   return data as PipelineConfig;
 }
 

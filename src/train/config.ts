@@ -10,10 +10,8 @@
  */
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import type { ErrorObject } from 'ajv';
 import { SignweaveInputError } from '../errors.js';
-import { formatConfigProblems, type ConfigProblem } from '../pipeline/config.js';
-import { escapePointer, lazyValidator, showValue, valueAtPointer } from '../util/json-schema.js';
+import { formatSchemaProblems, lazyValidator, schemaProblems, showValue, type SchemaProblem } from '../util/json-schema.js';
 import { readInputFile } from '../util/text-files.js';
 import { decaysByDefault, type ParamInfo } from './optim.js';
 
@@ -143,28 +141,9 @@ export const TRAIN_SCHEMA = {
 
 const validator = lazyValidator(TRAIN_SCHEMA);
 
-function describeError(e: ErrorObject, data: unknown): ConfigProblem {
-  let pointer = e.instancePath;
-  let message = e.message ?? e.keyword;
-  switch (e.keyword) {
-    case 'required':
-      return { pointer: `${pointer}/${escapePointer((e.params as { missingProperty: string }).missingProperty)}`, message: 'is required but missing' };
-    case 'additionalProperties': {
-      pointer += `/${escapePointer((e.params as { additionalProperty: string }).additionalProperty)}`;
-      const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {}).join(', ');
-      message = `is not a field here (fields: ${known})`;
-      break;
-    }
-    case 'const':
-      message = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
-      break;
-  }
-  return { pointer: pointer || '/', message: `${message} (value: ${showValue(valueAtPointer(data, pointer))})` };
-}
-
 /** What the schema cannot say: relations between fields, and the noDecay patterns' syntax. */
-function crossFieldProblems(c: TrainConfig): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
+function crossFieldProblems(c: TrainConfig): SchemaProblem[] {
+  const problems: SchemaProblem[] = [];
   if (c.schedule.minLr > c.optimizer.lr) {
     problems.push({ pointer: '/schedule/minLr', message: `must not exceed the peak learning rate /optimizer/lr = ${c.optimizer.lr} (value: ${c.schedule.minLr})` });
   }
@@ -196,9 +175,9 @@ function withDefaults(file: TrainConfigFile): TrainConfig {
 }
 
 /** Every problem of a parsed config (schema violations, then relations between fields), each with its JSON pointer. */
-export function validateTrainConfig(data: unknown): ConfigProblem[] {
-  const validate = validator();
-  if (!validate(data)) return (validate.errors ?? []).map((e) => describeError(e, data));
+export function validateTrainConfig(data: unknown): SchemaProblem[] {
+  const problems = schemaProblems(validator(), data);
+  if (problems.length > 0) return problems;
   return crossFieldProblems(withDefaults(data as TrainConfigFile));
 }
 
@@ -234,7 +213,7 @@ export function resolveTrainConfig(input: TrainConfigFile | string): ResolvedTra
     }
   }
   const problems = validateTrainConfig(data);
-  if (problems.length > 0) throw new SignweaveInputError(formatConfigProblems(source, problems));
+  if (problems.length > 0) throw new SignweaveInputError(formatSchemaProblems(source, problems));
   return { config: withDefaults(data as TrainConfigFile), source, path, sha256 };
 }
 

@@ -60,7 +60,9 @@ describe('bundle.json schema', () => {
   });
 
   it('unknown fields, patterns and anyOf are reported in words', () => {
-    assert.deepEqual(validateManifest(edited({ 'onnx.path': 'x.onnx' })), [{ field: '/onnx/path', message: 'is not a field of this format (value: "x.onnx")' }]);
+    assert.deepEqual(validateManifest(edited({ 'onnx.path': 'x.onnx' })), [
+      { field: '/onnx/path', message: 'is not a field here (fields: file, sha256) (value: "x.onnx")' },
+    ]);
     assert.deepEqual(validateManifest(edited({ version: '1.0' })), [{ field: '/version', message: 'must be a semantic version such as 1.0.0 (value: "1.0")' }]);
     assert.deepEqual(validateManifest(edited({ 'onnx.file': '../model.onnx' })), [
       { field: '/onnx/file', message: 'must be a file name inside the bundle folder (value: "../model.onnx")' },

@@ -107,7 +107,7 @@ describe('jsonl manifests', () => {
     assert.match(messages[2], /^invalid JSON: /);
     assert.equal(messages[3], '/: must be object (value: [1,2])');
     assert.equal(messages[4], '/text: is required but missing');
-    assert.match(messages[5], /^\/speaker: is not a manifest field \(fields: id, video, start, end, fps, text, language, gloss, letters, routing\) \(value: "x"\)$/);
+    assert.match(messages[5], /^\/speaker: is not a field here \(fields: id, video, start, end, fps, text, language, gloss, letters, routing\) \(value: "x"\)$/);
     assert.equal(messages[6], '/language: must be one of "en", "de", "zh" (value: "fr")');
     assert.equal(messages[7], '/start: must be >= 0 (value: -1)');
     assert.equal(messages[8], '/end: must be after start (3 s) (value: 2)');

@@ -3,11 +3,10 @@
  * EVAL_MANIFEST_SCHEMA (exported for docs and tests), then checked for what a schema cannot say: times in order,
  * routing labels inside the sample's range, letters in the fingerspelling alphabet, unique ids.
  */
-import type { ErrorObject } from 'ajv';
 import { fingerspellText } from '../../../pseudogloss/fingerspell.js';
 import { dropDuplicateIds, normalizeText, type Language } from '../../../pseudogloss/corpora.js';
 import { SignweaveInputError } from '../../errors.js';
-import { escapePointer, lazyValidator, showValue, valueAtPointer } from '../../util/json-schema.js';
+import { lazyValidator, schemaProblems, showValue } from '../../util/json-schema.js';
 import { readLines } from '../../util/text-files.js';
 import type { RoutingLabel } from '../types.js';
 
@@ -74,23 +73,6 @@ export interface Manifest {
 type RawEntry = Omit<ManifestEntry, 'line' | 'language'> & { language?: Language };
 
 const validator = lazyValidator(EVAL_MANIFEST_SCHEMA);
-const FIELDS = Object.keys(EVAL_MANIFEST_SCHEMA.properties).join(', ');
-
-/** `pointer: what is wrong (value: …)` for one schema error. */
-function describeError(e: ErrorObject, record: unknown): string {
-  let pointer = e.instancePath;
-  let message = e.message ?? e.keyword;
-  if (e.keyword === 'required') {
-    return `${pointer}/${escapePointer((e.params as { missingProperty: string }).missingProperty)}: is required but missing`;
-  }
-  if (e.keyword === 'additionalProperties') {
-    pointer += `/${escapePointer((e.params as { additionalProperty: string }).additionalProperty)}`;
-    message = pointer.lastIndexOf('/') === 0 ? `is not a manifest field (fields: ${FIELDS})` : 'is not a field here (fields: label, start, end)';
-  } else if (e.keyword === 'enum') {
-    message = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
-  }
-  return `${pointer || '/'}: ${message} (value: ${showValue(valueAtPointer(record, pointer))})`;
-}
 
 /** What the schema cannot check: ordered times, routing inside the range, spellable letters. */
 function checkEntry(entry: RawEntry): string | undefined {
@@ -130,7 +112,8 @@ export function readManifest(path: string, report: (line: number, message: strin
     } catch (err) {
       return report(line, `invalid JSON: ${(err as Error).message}`);
     }
-    if (!validate(record)) return report(line, (validate.errors ?? []).map((e) => describeError(e, record)).join('; '));
+    const problems = schemaProblems(validate, record);
+    if (problems.length > 0) return report(line, problems.map((p) => `${p.pointer}: ${p.message}`).join('; '));
     const entry = record as RawEntry;
     const problem = checkEntry(entry);
     if (problem) return report(line, problem);
