@@ -26,12 +26,19 @@ export interface RouterModelOptions {
   weights?: Record<string, Float32Array>;
 }
 
+/** The router's graph definition (training feeds the segments of a whole batch as the S rows). */
+export function routerModelDefinition(options: Omit<RouterModelOptions, 'seed' | 'weights'>): (g: GraphBuilder) => void {
+  return (g) => {
+    const x = g.input(POOLED_INPUT, 'float32', ['S', options.dim]);
+    const dims = [options.dim, ...(options.hidden ?? [256]), options.classes ?? ROUTER_CLASSES.length];
+    g.output(mlp(ROUTER_MLP, dims, { activation: options.activation ?? 'gelu' }).apply(g, x), 'logits');
+  };
+}
+
 /** `pooled` [S, dim] → MLP → `logits` [S, classes]. */
 export function buildRouterModel(options: RouterModelOptions): OnnxModel {
   const g = new GraphBuilder({ seed: options.seed, weights: options.weights, name: 'signweave-router' });
-  const x = g.input(POOLED_INPUT, 'float32', ['S', options.dim]);
-  const dims = [options.dim, ...(options.hidden ?? [256]), options.classes ?? ROUTER_CLASSES.length];
-  g.output(mlp(ROUTER_MLP, dims, { activation: options.activation ?? 'gelu' }).apply(g, x), 'logits');
+  routerModelDefinition(options)(g);
   return g.build();
 }
 

@@ -11,6 +11,7 @@ import { landmarksCommand } from './commands/landmarks.js';
 import { modelsCommand } from './commands/models.js';
 import { simulateCommand } from './commands/simulate.js';
 import { scoreCommand } from './commands/score.js';
+import { trainCommand } from './commands/train.js';
 import { translateCommand } from './commands/translate.js';
 
 const program = new Command('signweave')
@@ -29,7 +30,8 @@ const program = new Command('signweave')
   .addCommand(modelsCommand)
   .addCommand(translateCommand)
   .addCommand(evalCommand)
-  .addCommand(simulateCommand);
+  .addCommand(simulateCommand)
+  .addCommand(trainCommand);
 
 try {
   await program.parseAsync(process.argv);

@@ -146,13 +146,28 @@ export interface FeatureCtcHeadOptions {
   name?: string;
 }
 
+/** The dropout-mask input of the training graph: same shape as `features`, multiplied into them. */
+export const DROPOUT_INPUT = 'dropout';
+
+/**
+ * The head's graph definition. Training uses `batched` (`features` [B, T, dim], padded; every op is per frame, so
+ * padding changes no real frame's logits) and `dropout` (an inverted-dropout mask over the features).
+ */
+export function featureCtcHeadDefinition(options: Pick<FeatureCtcHeadOptions, 'dim' | 'vocabSize' | 'maxLen'>, training: { batched?: boolean; dropout?: boolean } = {}): (g: GraphBuilder) => void {
+  const { dim, vocabSize, maxLen } = options;
+  return (g) => {
+    const shape = training.batched ? ['B', 'T', dim] : ['T', dim];
+    let x = g.input(FEATURES_INPUT, 'float32', shape);
+    if (training.dropout) x = g.mul(x, g.input(DROPOUT_INPUT, 'float32', shape));
+    const h = positionalEmbedding('pos', maxLen, dim).apply(g, x);
+    g.output(linear('head', dim, vocabSize).apply(g, h), LOGITS_OUTPUT);
+  };
+}
+
 /** `features` [T, dim] → + positional embedding (`pos`) → linear (`head`) → `logits` [T, vocabSize]. */
 export function buildFeatureCtcHead(options: FeatureCtcHeadOptions): OnnxModel {
-  const { dim, vocabSize, maxLen } = options;
   const g = new GraphBuilder({ seed: options.seed, weights: options.weights, name: options.name ?? 'signweave-feature-ctc-head' });
-  const x = g.input(FEATURES_INPUT, 'float32', ['T', dim]);
-  const h = positionalEmbedding('pos', maxLen, dim).apply(g, x);
-  g.output(linear('head', dim, vocabSize).apply(g, h), LOGITS_OUTPUT);
+  featureCtcHeadDefinition(options)(g);
   return g.build();
 }
 

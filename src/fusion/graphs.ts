@@ -34,6 +34,8 @@ export const FUSION_IO = {
   manual: 'manual',
   lipsAligned: 'lips_aligned',
   fused: 'fused',
+  /** Training only: the dropout mask over the fused stream. */
+  dropout: 'dropout',
   time: 'T',
   lipTime: 'T_lips',
 } as const;
@@ -94,10 +96,23 @@ function fuseLips(g: GraphBuilder, c: ResolvedFusionConfig, m: Value, l: Value):
 
 /** Builds the fusion network for `config` (validated; errors name the field). */
 export function buildFusionModel(config: FusionConfig, options: BuildFusionOptions = {}): OnnxModel {
+  const g = new GraphBuilder({ seed: options.seed, weights: options.weights, weightsMode: options.weightsMode, name: 'signweave-fusion' });
+  fusionModelDefinition(config, options)(g);
+  return g.build();
+}
+
+/**
+ * The fusion network's graph definition (one sentence per run). With `dropout` (training) the fused stream is
+ * multiplied by an inverted-dropout mask input `dropout` [T, d] before the encoder.
+ */
+export function fusionModelDefinition(config: FusionConfig, options: Pick<BuildFusionOptions, 'intermediates'> & { dropout?: boolean } = {}): (g: GraphBuilder) => void {
   const c = resolveFusionConfig(config);
+  return (g) => defineFusion(g, c, options);
+}
+
+function defineFusion(g: GraphBuilder, c: ResolvedFusionConfig, options: Pick<BuildFusionOptions, 'intermediates'> & { dropout?: boolean }): void {
   const { d } = c;
   const T = FUSION_IO.time;
-  const g = new GraphBuilder({ seed: options.seed, weights: options.weights, weightsMode: options.weightsMode, name: 'signweave-fusion' });
   const stream = (name: string, x: Value, width: number): Value => linear(`proj.${name}`, width, d).apply(g, c.softmaxInputs ? g.softmax(x, -1) : x);
 
   // Step 1: every stream to the common dimension d.
@@ -128,7 +143,7 @@ export function buildFusionModel(config: FusionConfig, options: BuildFusionOptio
   const { fused, gate } = lips ? fuseLips(g, c, manual, lips) : { fused: manual, gate: null };
 
   // Step 5: positions only matter to attention, so they are added only when there is an encoder.
-  let h = fused;
+  let h = options.dropout ? g.mul(fused, g.input(FUSION_IO.dropout, 'float32', [T, d])) : fused;
   if (c.layers > 0) {
     h = positionalEmbedding('pos', c.maxLen, d, { type: c.positional }).apply(g, h);
     for (let i = 0; i < c.layers; i++) h = transformerEncoderLayer(`encoder.${i}`, d, c.heads, c.ff, { norm: c.norm, activation: c.activation }).apply(g, h);
@@ -142,5 +157,4 @@ export function buildFusionModel(config: FusionConfig, options: BuildFusionOptio
     if (lips) g.output(lips, FUSION_IO.lipsAligned);
     g.output(fused, FUSION_IO.fused);
   }
-  return g.build();
 }

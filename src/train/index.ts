@@ -59,3 +59,20 @@ export {
 } from './checkpoint.js';
 export { TRAIN_LOG_FORMAT, TrainingLog, readTrainingLog, type TrainLogLine, type TrainLogContents } from './log.js';
 export { plotTrainingLog, type PlotOptions } from './plot.js';
+export {
+  TRAIN_KINDS,
+  TRAIN_TASKS,
+  fusionItems,
+  poolBatch,
+  type TrainKind,
+  type TrainingTask,
+  type GraphMode,
+  type GraphRun,
+  type LossContext,
+  type LossPart,
+  type FusionSample,
+  type FeatureHeadArchitecture,
+  type LipreadArchitecture,
+  type RouterArchitectureOptions,
+} from './tasks.js';
+export { train, type TrainOptions, type TrainProgress, type TrainResult } from './trainer.js';

@@ -52,6 +52,13 @@ export interface LipreadModelOptions {
  * T′ = ⌈T / stride⌉), GELU and `head` (linear).
  */
 export function buildLipreadModel(options: LipreadModelOptions): OnnxModel {
+  const g = new GraphBuilder({ seed: options.seed, weights: options.weights, name: 'signweave-lipread' });
+  lipreadModelDefinition(options)(g);
+  return g.build();
+}
+
+/** The lipreading network's graph definition (options checked when it is made); one clip per run. */
+export function lipreadModelDefinition(options: Omit<LipreadModelOptions, 'seed' | 'weights'>): (g: GraphBuilder) => void {
   const { size, patch, dim, layers, heads, stride } = options;
   const channels = options.channels ?? 3;
   const pooling = options.pooling ?? 'cls';
@@ -66,20 +73,20 @@ export function buildLipreadModel(options: LipreadModelOptions): OnnxModel {
   const patches = n * n;
   const tokens = patches + (pooling === 'cls' ? 1 : 0);
 
-  const g = new GraphBuilder({ seed: options.seed, weights: options.weights, name: 'signweave-lipread' });
-  const x = g.input(LIPS_INPUT, 'float32', ['T', size, size, channels]);
-  const grid = g.transpose(g.reshape(x, [0, n, patch, n, patch, channels]), [0, 1, 3, 2, 4, 5]);
-  let h = linear('patch', patch * patch * channels, dim).apply(g, g.reshape(grid, [0, patches, patch * patch * channels]));
-  if (pooling === 'cls') {
-    const cls = g.parameter({ name: 'cls', shape: [1, 1, dim], init: { kind: 'normal', std: 0.02 } });
-    h = g.concat([g.expand(cls, g.concat([g.shapeOf(x, 0, 1), g.ints([1, dim])], 0)), h], 1);
-  }
-  h = positionalEmbedding('patch_pos', tokens, dim).apply(g, h);
-  for (let l = 0; l < layers; l++) h = transformerEncoderLayer(`vit.${l}`, dim, heads, options.ff ?? 4 * dim, { norm: 'pre', activation: 'gelu' }).apply(g, h);
-  h = layerNorm('vit.norm', dim).apply(g, h);
-  const frames = pooling === 'cls' ? g.gather(h, 0, 1) : g.reduceMean(h, [1], false);
-  const left = Math.floor((kernel - 1) / 2);
-  const temporal = conv1d('temporal', dim, dim, kernel, { stride, padding: [left, kernel - 1 - left] }).apply(g, frames);
-  g.output(linear('head', dim, vocabSize).apply(g, g.gelu(temporal)), 'logits');
-  return g.build();
+  return (g) => {
+    const x = g.input(LIPS_INPUT, 'float32', ['T', size, size, channels]);
+    const grid = g.transpose(g.reshape(x, [0, n, patch, n, patch, channels]), [0, 1, 3, 2, 4, 5]);
+    let h = linear('patch', patch * patch * channels, dim).apply(g, g.reshape(grid, [0, patches, patch * patch * channels]));
+    if (pooling === 'cls') {
+      const cls = g.parameter({ name: 'cls', shape: [1, 1, dim], init: { kind: 'normal', std: 0.02 } });
+      h = g.concat([g.expand(cls, g.concat([g.shapeOf(x, 0, 1), g.ints([1, dim])], 0)), h], 1);
+    }
+    h = positionalEmbedding('patch_pos', tokens, dim).apply(g, h);
+    for (let l = 0; l < layers; l++) h = transformerEncoderLayer(`vit.${l}`, dim, heads, options.ff ?? 4 * dim, { norm: 'pre', activation: 'gelu' }).apply(g, h);
+    h = layerNorm('vit.norm', dim).apply(g, h);
+    const frames = pooling === 'cls' ? g.gather(h, 0, 1) : g.reduceMean(h, [1], false);
+    const left = Math.floor((kernel - 1) / 2);
+    const temporal = conv1d('temporal', dim, dim, kernel, { stride, padding: [left, kernel - 1 - left] }).apply(g, frames);
+    g.output(linear('head', dim, vocabSize).apply(g, g.gelu(temporal)), 'logits');
+  };
 }
