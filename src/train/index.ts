@@ -2,7 +2,19 @@
  * Training the light modules (ARCHITECTURE.md `src/train`; ../shared/design/training.md): reverse-mode differentiation
  * on the graph builder, losses and optimisation in TypeScript, the training config, data, checkpoints, logs and plots.
  */
-export { GRAD, TrainingGraph, buildTrainingGraph, differentiateModel, writeInferenceModel, type GraphDefinition, type TrainingGraphOptions, type TrainingRun } from './autodiff.js';
+export {
+  GRAD,
+  TrainingGraph,
+  TrainingSession,
+  buildTrainingGraph,
+  differentiateModel,
+  writeInferenceModel,
+  type GraphDefinition,
+  type TrainingGraphOptions,
+  type TrainingMode,
+  type TrainingRun,
+  type TrainingSessionOptions,
+} from './autodiff.js';
 export {
   ctcLoss,
   ctcMinFrames,
