@@ -27,6 +27,7 @@ import type { OnnxModel } from '../graph/builder.js';
 import { float32, type HostTensor } from '../graph/tensor.js';
 import { poolSegments } from '../router/pooling.js';
 import { ROUTER_CLASSES } from '../router/router.js';
+import { ROUTER_LABELS, type SimulatedSentence } from '../simulate/model.js';
 import type { Activation } from '../router/router.js';
 import { CTC_BLANK } from '../vocab.js';
 import type { GraphDefinition } from './autodiff.js';
@@ -295,6 +296,14 @@ export interface FusionSample {
   lips?: { data: Float32Array; shape: [number, number] };
   /** Pseudo-gloss ids (no blank). */
   target: number[];
+}
+
+/** A simulated sentence as fusion reads it (`signweave simulate` output): the router stream is its frame labels one-hot. */
+export function fusionSampleOf(s: SimulatedSentence): FusionSample {
+  const order = ROUTER_LABELS.map((label) => ROUTER_CLASSES.indexOf(label));
+  const router = new Float32Array(s.frames * ROUTER_CLASSES.length);
+  s.router.forEach((label, t) => (router[t * ROUTER_CLASSES.length + order[label]] = 1));
+  return { id: s.id, sign: s.sign, fingerspell: s.fingerspell, lips: s.lip, router: { data: router, shape: [s.frames, ROUTER_CLASSES.length] }, target: s.target };
 }
 
 /** Training items of fusion samples (the sign stream stands for the sentence: its frames and the target). */
