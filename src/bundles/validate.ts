@@ -6,7 +6,7 @@
 import type { OnnxFileInfo } from '../graph/proto.js';
 import { formatShape, type TensorSpec } from '../graph/tensor.js';
 import { BUNDLE_SCHEMA, type BundleManifest } from './schema.js';
-import { lazyValidator, schemaProblems } from '../util/json-schema.js';
+import { formatSchemaProblems, lazyValidator, schemaProblems } from '../util/json-schema.js';
 
 /**
  * One thing wrong with a bundle. `field` is a JSON pointer into bundle.json for schema violations (`/input/dim`) and
@@ -126,6 +126,5 @@ export function checkManifest(m: BundleManifest, vocab: readonly string[] | unde
 
 /** `bundle DIR: field: message` for one problem; a list for several. */
 export function formatProblems(dir: string, problems: readonly BundleProblem[]): string {
-  if (problems.length === 1) return `bundle ${dir}: ${problems[0].field}: ${problems[0].message}`;
-  return `bundle ${dir} has ${problems.length} problems:\n${problems.map((p) => `  ${p.field}: ${p.message}`).join('\n')}`;
+  return formatSchemaProblems(`bundle ${dir}`, problems.map((p) => ({ pointer: p.field, message: p.message })));
 }
