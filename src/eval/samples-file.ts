@@ -10,6 +10,7 @@ import { SignweaveInputError } from '../errors.js';
 import type { DecoderProvenance } from '../decoder/types.js';
 import type { PipelineProvenance } from '../pipeline/result.js';
 import { canonicalJson, jsonDifferences } from '../util/canonical-json.js';
+import { parseJsonlText } from '../util/jsonl.js';
 import { describeReadError } from '../util/text-files.js';
 import type { EvalSampleRow } from './run.js';
 
@@ -78,17 +79,9 @@ export class SamplesFile {
       return new SamplesFile(path, fd, new Map(), null, null);
     }
 
-    // Everything after the last newline is a write a crash cut short.
-    const end = text.lastIndexOf('\n') + 1;
-    const torn = end < text.length ? text.slice(end) : null;
-    const lines = text.slice(0, end).split('\n').slice(0, -1);
-    const records = lines.map((line, i) => {
-      try {
-        return JSON.parse(line) as SamplesRecord;
-      } catch {
-        throw new SignweaveInputError(`samples file ${path}:${i + 1} is not JSON, so the file is damaged: use --restart to start over`);
-      }
-    });
+    const parsed = parseJsonlText(text, (line) => new SignweaveInputError(`samples file ${path}:${line} is not JSON, so the file is damaged: use --restart to start over`));
+    const records = parsed.records as SamplesRecord[];
+    const { torn } = parsed;
     const first = records[0];
     if (first?.type !== 'header' || first.format !== SAMPLES_FORMAT) {
       throw new SignweaveInputError(`${path} is not a signweave eval samples file (line 1 is no "${SAMPLES_FORMAT}" header): give another --out, or --restart to overwrite it`);
@@ -112,7 +105,7 @@ export class SamplesFile {
     }
     let fd: number;
     try {
-      if (torn !== null) truncateSync(path, Buffer.byteLength(text.slice(0, end)));
+      if (torn !== null) truncateSync(path, Buffer.byteLength(parsed.whole));
       fd = openSync(path, 'a');
     } catch (err) {
       throw cannotWrite(path, err);

@@ -10,6 +10,7 @@
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { SignweaveInputError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { parseJsonlText } from '../util/jsonl.js';
 import { describeReadError } from '../util/text-files.js';
 import { SIGNWEAVE_VERSION } from '../version.js';
 
@@ -59,27 +60,17 @@ const NUMBER_FIELDS = ['step', 'epoch', 'loss', 'lr', 'gradNorm', 'examplesPerSe
 
 /** Splits a log's text into its lines; only the last may be torn, anything else unreadable is an error naming the line. */
 function parseLog(text: string, path: string): TrainLogContents & { wholeText: string } {
-  const end = text.lastIndexOf('\n') + 1;
-  const torn = end < text.length ? text.slice(end) : null;
-  const lines = text
-    .slice(0, end)
-    .split('\n')
-    .slice(0, -1)
-    .map((raw, i) => {
-      let line: Record<string, unknown>;
-      try {
-        line = JSON.parse(raw) as Record<string, unknown>;
-      } catch {
-        throw new SignweaveInputError(`training log ${path}:${i + 1} is not JSON, so the file is damaged`);
-      }
-      if (line === null || typeof line !== 'object' || !['start', 'step', 'eval'].includes(line.type as string)) {
-        throw new SignweaveInputError(`training log ${path}:${i + 1}: not a start, step or eval line`);
-      }
-      for (const field of NUMBER_FIELDS) if (line[field] === null) line[field] = NaN;
-      if (line.type !== 'start' && typeof line.step !== 'number') throw new SignweaveInputError(`training log ${path}:${i + 1}: field "step" must be a number`);
-      return line as unknown as TrainLogLine;
-    });
-  return { lines, torn, wholeText: text.slice(0, end) };
+  const { records, whole, torn } = parseJsonlText(text, (line) => new SignweaveInputError(`training log ${path}:${line} is not JSON, so the file is damaged`));
+  const lines = records.map((record, i) => {
+    const line = record as Record<string, unknown>;
+    if (line === null || typeof line !== 'object' || !['start', 'step', 'eval'].includes(line.type as string)) {
+      throw new SignweaveInputError(`training log ${path}:${i + 1}: not a start, step or eval line`);
+    }
+    for (const field of NUMBER_FIELDS) if (line[field] === null) line[field] = NaN;
+    if (line.type !== 'start' && typeof line.step !== 'number') throw new SignweaveInputError(`training log ${path}:${i + 1}: field "step" must be a number`);
+    return line as unknown as TrainLogLine;
+  });
+  return { lines, torn, wholeText: whole };
 }
 
 /** Reads a training log, tolerating a torn last line. */
