@@ -5,6 +5,9 @@
  * One context per decoder with `parallel` sequences; each sequence has its own `LlamaCompletion`, and node-llama-cpp
  * batches the sequences that generate at the same time into one llama.cpp decode. The prompt's fixed head (instruction
  * and examples) stays in each sequence's KV cache between sentences, so only the new gloss is evaluated.
+ *
+ * A model trained by `signweave train decoder` (its GGUF has `signweave.decoder.format`) is prompted as it was trained
+ * instead, `<s> gloss <sep>`, and its whole answer up to `</s>` is kept (`trained.ts`).
  */
 import {
   getModuleVersion,
@@ -22,6 +25,7 @@ import { checkLoraAdapter, recordLoadedAdapters, type CheckedLoraAdapter } from 
 import { answerIsComplete, postprocessTranslation, type PostprocessContext } from './postprocess.js';
 import { chatHistory, completionPrompt, normaliseGloss, resolvePrompt, type ResolvedPrompt } from './prompt.js';
 import { StopStringFilter } from './stop-strings.js';
+import { trainedPrompting, trainedPromptTokens, trainedTranslation, type TrainedPrompting } from './trained.js';
 import type {
   DecoderFailure,
   DecoderGpu,
@@ -207,6 +211,8 @@ export class Decoder implements GlossDecoder {
     private readonly prompt: ResolvedPrompt,
     private readonly chatWrapper: ChatWrapper | null,
     private readonly settings: Settings,
+    /** Set for a model trained here: then `prompt` and `chatWrapper` are unused. */
+    private readonly trained: TrainedPrompting | null,
   ) {
     this.pool = new SlotPool(
       Array.from({ length: settings.parallel }, () => {
@@ -225,6 +231,11 @@ export class Decoder implements GlossDecoder {
     const model = this.loaded.model;
     const normalised = normaliseGloss(gloss);
     let tokens: Token[];
+    if (this.trained) {
+      // It ends its answer with </s>: no newline or end-of-turn trigger.
+      tokens = trainedPromptTokens(this.loaded, this.trained, normalised, this.bos);
+      return { tokens, count: tokens.length + (this.bos ? 1 : 0), stopTriggers: [] };
+    }
     if (this.chatWrapper) {
       const state = this.chatWrapper.generateContextState({ chatHistory: chatHistory(this.prompt, normalised) });
       tokens = state.contextText.tokenize(model.tokenizer);
@@ -310,7 +321,7 @@ export class Decoder implements GlossDecoder {
           emit(stops.push(piece));
           if (controller.signal.aborted) return;
           if (stops.matched !== null) earlyStop = 'stop-string';
-          else if (answerIsComplete(raw, postprocessContext)) earlyStop = 'sentence-end';
+          else if (!this.trained && answerIsComplete(raw, postprocessContext)) earlyStop = 'sentence-end';
           if (earlyStop) controller.abort(earlyStop);
         },
       });
@@ -338,7 +349,7 @@ export class Decoder implements GlossDecoder {
     // The newline of plain completion, or the end of the model's turn in a chat template.
     else stop = this.chatWrapper ? 'eos' : 'stop-string';
 
-    const post = postprocessTranslation(raw, postprocessContext);
+    const post = this.trained ? trainedTranslation(raw) : postprocessTranslation(raw, postprocessContext);
     return {
       gloss,
       text: post.text,
@@ -401,13 +412,23 @@ export async function createDecoder(options: DecoderOptions): Promise<Decoder> {
   const adapters: CheckedLoraAdapter[] = [];
   for (const [i, adapter] of settings.lora.entries()) adapters.push(await checkLoraAdapter(adapter, i, loaded));
 
+  const trained = trainedPrompting(loaded);
+  if (trained) {
+    const custom = (['instruction', 'fewShot'] as const).filter((k) => options.prompt?.[k] !== undefined);
+    if (custom.length > 0 || settings.format === 'chat') {
+      throw new SignweaveInputError(
+        `${loaded.path} is a decoder trained by signweave (${trained.format}): it is prompted as it was trained, with the pseudo-gloss alone, ` +
+          `so it takes no ${custom.length > 0 ? custom.map((k) => `prompt.${k}`).join(' or ') : "prompt.format 'chat'"}`,
+      );
+    }
+  }
   const hasTemplate = loaded.chatTemplate !== null;
   if (settings.format === 'chat' && !hasTemplate) {
     throw new SignweaveInputError(
       `prompt.format 'chat' needs a chat template, and ${loaded.path} has none (no tokenizer.chat_template): use 'completion' or 'auto'`,
     );
   }
-  const format = settings.format === 'auto' ? (hasTemplate ? 'chat' : 'completion') : settings.format;
+  const format = trained || settings.format === 'completion' || (settings.format === 'auto' && !hasTemplate) ? 'completion' : 'chat';
   const chatWrapper = format === 'chat' ? resolveChatWrapper(loaded.model) : null;
 
   const nodeLlamaCpp = await getModuleVersion();
@@ -434,7 +455,7 @@ export async function createDecoder(options: DecoderOptions): Promise<Decoder> {
   const provenance: DecoderProvenance = {
     model: { path: loaded.path, sha256: loaded.sha256, name: loaded.model.fileInfo.metadata.general?.name ?? null },
     lora: adapters.map((a) => ({ ...a })),
-    promptVersion: prompt.version,
+    promptVersion: trained?.format ?? prompt.version,
     format,
     sampling: { ...settings.sampling },
     maxTokens: settings.maxTokens,
@@ -442,5 +463,5 @@ export async function createDecoder(options: DecoderOptions): Promise<Decoder> {
     runtime: { ...runtime.info },
     nodeLlamaCpp,
   };
-  return new Decoder(provenance, loaded, context, prompt, chatWrapper, settings);
+  return new Decoder(provenance, loaded, context, prompt, chatWrapper, settings, trained);
 }

@@ -19,3 +19,5 @@ export {
   type ResolvedPrompt,
 } from './prompt.js';
 export { answerIsComplete, firstSentenceEnd, postprocessTranslation, type PostprocessContext, type PostprocessResult } from './postprocess.js';
+export { noShippedDecoderMessage, SHIPPED_DECODER_FILE, shippedDecoderPath, signweavePackageRoot } from './shipped.js';
+export { trainedPrompting, type TrainedPrompting } from './trained.js';

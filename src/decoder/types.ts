@@ -17,7 +17,8 @@ export interface FewShotPair {
 /**
  * The prompt: an instruction and optional few-shot pairs. Built-in template `gloss2en-v1` when nothing is given; a
  * custom instruction or examples give the version `gloss2en-v1+<hash>`, so cached or reported results say which prompt
- * made them.
+ * made them. A model trained by signweave (`signweave.decoder.format` in its GGUF) is prompted as it was trained and
+ * takes no instruction, examples or chat format (an input error).
  */
 export interface DecoderPromptOptions {
   instruction?: string;
@@ -82,7 +83,7 @@ export interface DecoderOutput {
   message: string | null;
   /** The model's raw completion, before post-processing. */
   raw: string;
-  /** Why generation stopped. */
+  /** Why generation stopped (never `sentence-end` for a model trained by signweave: it ends with `</s>`). */
   stop: 'eos' | 'stop-string' | 'max-tokens' | 'sentence-end' | 'error' | 'not-run';
   promptTokens: number;
   generatedTokens: number;
@@ -95,6 +96,7 @@ export interface DecoderOutput {
 export interface DecoderProvenance {
   model: { path: string; sha256: string; name: string | null };
   lora: { path: string; sha256: string; scale: number }[];
+  /** `gloss2en-v1[+hash]`, or the trained format (`signweave-gloss2en/1`) for a model trained by signweave. */
   promptVersion: string;
   format: 'completion' | 'chat';
   sampling: Required<DecoderSampling>;

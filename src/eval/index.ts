@@ -9,8 +9,10 @@ export {
   configLabel,
   englishOutcome,
   EVALUATORS,
+  IDENTITY_BASELINE,
   ROUTING_SIGNATURES,
   stageConfig,
+  type EvalBaselineSpec,
   type EvalMetric,
   type Evaluator,
   type HypothesisSource,
@@ -18,6 +20,6 @@ export {
   type RouterHypothesis,
   type RouterReference,
 } from './evaluators.js';
-export { runEval, type EvalIdentity, type EvalProgress, type EvalRun, type EvalSampleRow, type EvalSampleStatus, type RunEvalOptions } from './run.js';
+export { runEval, type EvalBaseline, type EvalIdentity, type EvalProgress, type EvalRun, type EvalSampleRow, type EvalSampleStatus, type RunEvalOptions } from './run.js';
 export { SAMPLES_FORMAT, SamplesFile, type PipelineRunProvenance, type StoredProvenance } from './samples-file.js';
-export { buildEvalReport, formatEvalSummary, rankRows, writeEvalReport, type EvalReport, type EvalReportRow } from './report.js';
+export { buildEvalReport, formatEvalSummary, rankRows, writeEvalReport, type EvalReport, type EvalReportRow, type ReportMetric } from './report.js';

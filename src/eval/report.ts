@@ -6,7 +6,7 @@
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { MetricScore } from './metrics/types.js';
 import { SIGNWEAVE_VERSION } from '../version.js';
-import { EVALUATORS } from './evaluators.js';
+import { EVALUATORS, type EvalMetric } from './evaluators.js';
 import type { EvalRun, EvalSampleRow, EvalSampleStatus } from './run.js';
 import type { DatasetProblem, EvalDatasetName, EvalStage } from './types.js';
 
@@ -39,7 +39,12 @@ export interface EvalReport {
     resumed: number;
   };
   /** Corpus-level: each metric's id, name, score, signature, components and a one-line summary of them. */
-  metrics: ({ id: string; details: string } & MetricScore & Record<string, unknown>)[];
+  metrics: ReportMetric[];
+  /**
+   * The stage's baseline over the same samples with the same metrics (the decoder stage's identity baseline), and the
+   * stage's BLEU-4 divided by the baseline's (null when the baseline scores 0); null for stages without one.
+   */
+  baseline: { id: string; description: string; metrics: ReportMetric[]; bleu4Ratio: number | null } | null;
   /** True when any model that ran has untrained weights: then the scores are meaningless. */
   untrained: boolean;
   /** Said loudly when `untrained`. */
@@ -49,6 +54,17 @@ export interface EvalReport {
   seconds: number;
   /** Every sample, worst first (see `rankRows`). */
   samples: EvalReportRow[];
+}
+
+export type ReportMetric = { id: string; details: string } & MetricScore & Record<string, unknown>;
+
+const reportMetrics = (metrics: readonly EvalMetric[]): ReportMetric[] => metrics.map(({ id, result, details }) => ({ id, ...result, details }));
+
+/** BLEU-4 of `metrics` over BLEU-4 of `baseline`, or null when either has no BLEU or the baseline's is 0. */
+function bleu4Ratio(metrics: readonly EvalMetric[], baseline: readonly EvalMetric[]): number | null {
+  const bleu = (ms: readonly EvalMetric[]) => ms.find((m) => m.id === 'bleu')?.result.score;
+  const [score, base] = [bleu(metrics), bleu(baseline)];
+  return score === undefined || base === undefined || base === 0 ? null : score / base;
 }
 
 const STATUS_ORDER: Record<EvalSampleStatus, number> = { failed: 0, ok: 1, 'missing-video': 2, 'no-reference': 3 };
@@ -93,7 +109,8 @@ export function buildEvalReport(run: EvalRun): EvalReport {
       noReference: count('no-reference'),
       resumed: run.resumed.size,
     },
-    metrics: run.metrics.map(({ id, result, details }) => ({ id, ...result, details })),
+    metrics: reportMetrics(run.metrics),
+    baseline: run.baseline && { id: run.baseline.id, description: run.baseline.description, metrics: reportMetrics(run.baseline.metrics), bleu4Ratio: bleu4Ratio(run.metrics, run.baseline.metrics) },
     untrained: untrainedBundles.length > 0,
     warning:
       untrainedBundles.length > 0 ? `UNTRAINED MODELS: ${untrainedBundles.join(', ')} ${untrainedBundles.length === 1 ? 'has' : 'have'} no trained weights, so these scores are meaningless.` : null,
@@ -133,8 +150,16 @@ export function formatEvalSummary(report: EvalReport, options: { worst?: number 
     `samples  ${c.samples}: ${c.evaluated} evaluated (${c.failed} failed, ${c.resumed} resumed), ${c.missingVideos} without video, ${c.noReference} without a reference${d.problems.length > 0 ? `; ${d.problems.length} manifest lines skipped` : ''}`,
     '',
   );
-  const width = Math.max(10, ...report.metrics.map((m) => m.name.length));
-  for (const m of report.metrics) lines.push(`${m.name.padEnd(width)}  ${m.score.toFixed(2).padStart(6)}  ${m.details}`, `${' '.repeat(width + 10)}${m.signature}`);
+  const { baseline } = report;
+  const width = Math.max(10, ...[...report.metrics, ...(baseline?.metrics ?? [])].map((m) => m.name.length));
+  const metricLines = (metrics: readonly ReportMetric[]) =>
+    metrics.flatMap((m) => [`${m.name.padEnd(width)}  ${m.score.toFixed(2).padStart(6)}  ${m.details}`, `${' '.repeat(width + 10)}${m.signature}`]);
+  lines.push(...metricLines(report.metrics));
+  if (baseline) {
+    lines.push('', `${baseline.id} baseline: ${baseline.description}`, ...metricLines(baseline.metrics));
+    const ratio = baseline.bleu4Ratio === null ? 'undefined (the baseline scores 0)' : `${baseline.bleu4Ratio.toFixed(2)}×`;
+    lines.push(`BLEU-4 ratio ${report.stage} / ${baseline.id}: ${ratio}`);
+  }
   const { score, higherIsBetter } = EVALUATORS[report.stage].rank;
   const worst = report.samples.filter((r) => r.scores !== null).slice(0, options.worst ?? 5);
   if (worst.length > 0) {

@@ -100,6 +100,11 @@ export interface EvalRun {
   /** Ids of the rows read back from the samples file. */
   resumed: ReadonlySet<string>;
   metrics: EvalMetric[];
+  /**
+   * The stage's baseline (the decoder's identity baseline) over the same scored samples, failed ones included, with
+   * the same metrics; computed from the references on every run, resumed or not. Null for stages without one.
+   */
+  baseline: EvalBaseline | null;
   provenance: {
     /** The pipeline config as given; null for the decoder stage run from decoder settings alone. */
     config: { path: string | null; sha256: string | null; preset: PresetName | null } | null;
@@ -111,6 +116,12 @@ export interface EvalRun {
   samplesFile: { path: string; tornLine: string | null };
   /** Wall-clock seconds of this run. */
   seconds: number;
+}
+
+export interface EvalBaseline {
+  id: string;
+  description: string;
+  metrics: EvalMetric[];
 }
 
 interface Pending {
@@ -291,6 +302,19 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
       scored.map((r) => r.reference),
       language,
     );
+    const { baseline } = evaluator;
+    const glossOf = new Map(candidates.map((p) => [p.sample.id, p.gloss]));
+    const baselineRun = baseline
+      ? {
+          id: baseline.id,
+          description: baseline.description,
+          metrics: evaluator.corpus(
+            scored.map((r) => baseline.hypothesis(glossOf.get(r.id)!)),
+            scored.map((r) => r.reference),
+            language,
+          ),
+        }
+      : null;
     const stored = session.provenance;
     return {
       stage,
@@ -299,6 +323,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
       rows,
       resumed: new Set(candidates.filter((p) => !fresh.has(p.sample.id)).map((p) => p.sample.id)),
       metrics,
+      baseline: baselineRun,
       provenance: {
         config: resolved && { path: resolved.path, sha256: resolved.sha256, preset: resolved.preset },
         pipeline: stored?.pipeline ?? null,

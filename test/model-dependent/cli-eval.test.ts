@@ -36,5 +36,16 @@ describe('signweave eval decoder --model', () => {
     const bleus = report.samples.map((s) => s.scores!.bleu);
     assert.deepEqual(bleus, [...bleus].sort((a, b) => a - b));
     assert.equal(readFileSync(join(root, 'decoder.samples.jsonl'), 'utf8').trimEnd().split('\n').length, 1 + 1 + 3);
+    // The identity baseline beside the decoder: the same metrics and signatures, and the ratio of the BLEU-4s.
+    const baseline = report.baseline!;
+    assert.equal(baseline.id, 'identity');
+    assert.deepEqual(baseline.metrics.map((m) => [m.id, m.signature]), report.metrics.map((m) => [m.id, m.signature]));
+    assert.equal(baseline.bleu4Ratio, baseline.metrics[0].score === 0 ? null : report.metrics[0].score / baseline.metrics[0].score);
+
+    // The summary of the same evaluation (resumed: nothing runs) shows both rows.
+    const text = runCli(['eval', 'decoder', '--dataset', 'how2sign', '--data', LABELS, '--limit', '3', '--model', MODEL, '--gpu', 'cpu', '--threads', '1', '--context-size', '1024', '--out', out, '--no-progress']);
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /\nBLEU +\d+\.\d\d {2}B1 [^\n]+\n +nrefs:1[^\n]+\n(?:.+\n)+\nidentity baseline: the oracle pseudo-gloss itself, lower-cased, as the English\nBLEU +\d+\.\d\d {2}B1 /);
+    assert.match(text.stdout, /\nBLEU-4 ratio decoder \/ identity: (?:\d+\.\d\d×|undefined \(the baseline scores 0\))\n/);
   });
 });

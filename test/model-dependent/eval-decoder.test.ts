@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadEvalDataset } from '../../src/eval/datasets.js';
+import { EVALUATORS } from '../../src/eval/evaluators.js';
 import { corpusBleu } from '../../src/eval/metrics/bleu.js';
 import { scoreCorpus } from '../../src/eval/metrics/registry.js';
 import { EvalReferences } from '../../src/eval/references.js';
@@ -49,6 +50,9 @@ describe('eval decoder: the oracle pseudo-gloss through stories260K', () => {
     assert.deepEqual(run.metrics[0].result.cumulative, corpusBleu(hyps, [refs]).cumulative);
     assert.equal(run.metrics[2].result.score, scoreCorpus(['chrf'], hyps, [refs])[0].result.score);
     assert.match(run.metrics[0].result.signature, /^nrefs:1\|case:mixed\|eff:no\|tok:13a\|smooth:exp\|/);
+    // In the same run, the identity baseline: the oracle pseudo-gloss, lower-cased, with the same metrics.
+    assert.equal(run.baseline?.id, 'identity');
+    assert.deepEqual(run.baseline?.metrics, EVALUATORS.decoder.corpus(run.rows.map((r) => (r.input as string).toLowerCase()), refs, 'en'));
     // Rows reach the file batch by batch (4 × parallel): the first four before any of the last two is generated.
     const seen = events.map((e) => (e.type === 'row' ? `row ${e.row.id}` : e.type === 'progress' ? `done ${e.done}/${e.total}` : e.type));
     assert.equal(seen.filter((e) => e.startsWith('row')).length, 6);
@@ -62,6 +66,7 @@ describe('eval decoder: the oracle pseudo-gloss through stories260K', () => {
     const again = await runEval({ stage: 'decoder', dataset, decoder: { ...DECODER, parallel: 2 }, references, samplesFile });
     assert.equal(again.resumed.size, 6);
     assert.deepEqual(again.metrics, run.metrics);
+    assert.deepEqual(again.baseline, run.baseline);
     assert.deepEqual(again.provenance.decoder, run.provenance.decoder);
     // Another generation budget is another evaluation.
     await assert.rejects(runEval({ stage: 'decoder', dataset, decoder: { ...DECODER, maxTokens: 8 }, references, samplesFile }), /decoder\.maxTokens: 24 in the file, 8 now/);
@@ -72,6 +77,10 @@ describe('eval decoder: the oracle pseudo-gloss through stories260K', () => {
     assert.ok(run.rows.every((r) => r.status === 'failed' && /^prompt-too-long: /.test(r.message ?? '')));
     assert.deepEqual(run.rows[0].scores, { bleu: 0, rouge: 0, chrf: 0 });
     assert.equal(run.metrics[0].result.score, 0);
+    // The baseline needs no decoding: the failed samples' glosses are scored all the same.
+    const glosses = await Promise.all(dataset.samples.map(async (s) => (await references.forSample(s)).pseudogloss.join(' ').toLowerCase()));
+    assert.deepEqual(run.baseline?.metrics, EVALUATORS.decoder.corpus(glosses, dataset.samples.map((s) => s.text), 'en'));
+    assert.ok(run.baseline!.metrics[2].result.score > 0);
   });
 });
 
@@ -94,6 +103,7 @@ describe('eval pipeline: the whole pipeline to English', () => {
     assert.deepEqual(Object.keys(run.provenance.pipeline?.bundles ?? {}), ['sign', 'fingerspell', 'router', 'fusion']);
     assert.equal(run.provenance.decoder?.maxTokens, DECODER.maxTokens);
     assert.deepEqual(run.provenance.decoder, run.provenance.pipeline?.decoder);
+    assert.equal(run.baseline, null);
     const header = JSON.parse(readFileSync(samplesFile, 'utf8').split('\n')[0]) as { identity: { decoder: { model: string } } };
     assert.equal(header.identity.decoder.model, await sha256File(MODEL));
   });

@@ -5,10 +5,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { shippedDecoderPath } from '../../src/decoder/shipped.js';
 import type { EvalReport } from '../../src/eval/report.js';
 import { initDemoPipeline } from '../../src/pipeline/demo.js';
 import { runCli } from '../helpers/cli.js';
-import { sharedPath } from '../helpers/shared.js';
+import { repoRoot, sharedPath } from '../helpers/shared.js';
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const root = mkdtempSync(join(tmpdir(), 'signweave-cli-eval-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -27,8 +30,15 @@ describe('signweave eval: input errors', () => {
   const cases: [string, string[], RegExp][] = [
     ['a video stage without a config', ['eval', 'sign', '--dataset', 'jsonl', '--data', manifest], /^signweave: the sign stage needs --config <pipeline\.json> \(`signweave models init-demo <dir>` writes one\)\n$/],
     ['--model with a video stage', ['eval', 'fusion', '--dataset', 'jsonl', '--data', manifest, '--model', 'm.gguf'], /^signweave: --model is for the decoder stage; the fusion stage takes its models from --config\n$/],
-    ['the decoder stage without a model', ['eval', 'decoder', '--dataset', 'jsonl', '--data', manifest], /^signweave: the decoder stage needs --model <gguf>, or --config with a decoder section\n$/],
   ];
+  // With the shipped decoder in the repository, the decoder stage runs it instead (test/model-dependent/decoder-trained-format.test.ts).
+  if (shippedDecoderPath() === null) {
+    cases.push([
+      'the decoder stage without a model, in an install without the shipped decoder',
+      ['eval', 'decoder', '--dataset', 'jsonl', '--data', manifest],
+      new RegExp(`^signweave: the decoder stage needs a decoder, and this signweave install has no shipped decoder \\(${escapeRegExp(join(repoRoot, 'models', 'signweave-decoder', 'decoder.gguf'))} does not exist\\): give --model <gguf>, or --config with a decoder section\n$`),
+    ]);
+  }
   for (const [what, args, message] of cases) {
     it(what, () => {
       const run = runCli(args);

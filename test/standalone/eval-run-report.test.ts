@@ -164,6 +164,7 @@ describe('the report', () => {
       rows,
       resumed: new Set(['a']),
       metrics: [{ id: 'wer', result: { name: 'WER', score: 50, signature: 'metric:wer|x', hits: 1 }, details: 'N=2' }],
+      baseline: null,
       provenance: { config: null, pipeline: { untrainedBundles: ['demo-sign'] } as never, decoder: null, references: null },
       samplesFile: { path: '/d/r.samples.jsonl', tornLine: null },
       seconds: 1.5,

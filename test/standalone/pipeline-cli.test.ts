@@ -5,7 +5,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { shippedDecoderPath } from '../../src/decoder/shipped.js';
 import { runCli } from '../helpers/cli.js';
+import { repoRoot } from '../helpers/shared.js';
 
 const root = mkdtempSync(join(tmpdir(), 'signweave-pipeline-cli-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -80,7 +82,6 @@ describe('signweave translate: input errors', () => {
       [['video.mp4'], 2, 'give the pipeline config: --config <file> (`signweave models init-demo <dir>` writes one)'],
       [['video.mp4', '--config', 'x.json', '--model', 'm.gguf'], 2, '--model, --gpu, --context-size and --max-tokens go with --gloss: for a video, the config sets its decoder in /decoder'],
       [['video.mp4', '--gloss', 'GAIN BALANCE'], 2, '--gloss runs the decoder alone on the pseudo-gloss: give no video (got video.mp4)'],
-      [['--gloss', 'GAIN BALANCE'], 2, '--gloss needs a decoder: --config <file> with a decoder section, or --model <gguf>'],
       [['--gloss', 'GAIN', '--config', 'x.json', '--model', 'm.gguf'], 2, '--gloss takes the decoder from --config (its decoder section) or from --model <gguf>, not both'],
       [['--gloss', 'GAIN', '--config', 'x.json', '--threads', '2'], 2, '--gpu, --threads, --context-size and --max-tokens go with --model: a config sets them in its /decoder section'],
       [['--gloss', 'GAIN', '--model', 'm.gguf', '--context-size', '0'], 1, /option '--context-size <tokens>' argument '0' is invalid\. must be a positive integer\./],
@@ -88,6 +89,11 @@ describe('signweave translate: input errors', () => {
       [['video.mp4', '--config', 'x.json', '--stream', '--json'], 1, /option '--stream' cannot be used with option '--json'/],
       [['--gloss', 'GAIN', '--model', 'm.gguf', '--gpu', 'metal'], 1, /argument 'metal' is invalid\. Allowed choices are auto, cuda, vulkan, cpu\./],
     ];
+    // With the shipped decoder in the repository, --gloss alone runs it instead (test/model-dependent/decoder-trained-format.test.ts).
+    if (shippedDecoderPath() === null) {
+      const missing = join(repoRoot, 'models', 'signweave-decoder', 'decoder.gguf');
+      cases.push([['--gloss', 'GAIN BALANCE'], 2, `--gloss needs a decoder, and this signweave install has no shipped decoder (${missing} does not exist): give --model <gguf>, or --config <file> with a decoder section`]);
+    }
     for (const [args, status, stderr] of cases) {
       const run = runCli(['translate', ...args, '--no-progress']);
       assert.equal(run.status, status, `${args.join(' ')}: ${run.stderr}`);

@@ -1,5 +1,6 @@
 import { basename, dirname, join } from 'node:path';
 import { Argument, Command, Option } from '@commander-js/extra-typings';
+import { noShippedDecoderMessage, shippedDecoderPath } from '../../decoder/shipped.js';
 import type { DecoderStageConfig } from '../../pipeline/config.js';
 import { PRESET_NAMES } from '../../pipeline/presets.js';
 import { SignweaveInputError } from '../../errors.js';
@@ -34,7 +35,9 @@ Stages (what runs, and what it is scored against):
   router        the router: routing accuracy per labelled segment, or per sample by its class
   fusion        everything but the decoder: WER of the fused pseudo-gloss against the Stage-1 pseudo-gloss
   decoder       no video: the oracle pseudo-gloss through the decoder: BLEU-1..4 (sacrebleu; tokenizer 13a, char
-                for Chinese), ROUGE-L (COCO), chrF2
+                for Chinese), ROUGE-L (COCO), chrF2; in the same run the identity baseline (the pseudo-gloss itself,
+                lower-cased, as the English) with the same metrics, and the ratio of the BLEU-4s. The decoder is
+                --config's, --model, or else the one shipped with signweave
   pipeline      everything, the decoder included: the same translation metrics on the English
 
 Samples whose video is missing are counted and skipped (--strict stops instead); samples without a reference for the
@@ -55,11 +58,11 @@ export const evalCommand = new Command('eval')
   .option('--limit <n>', 'only the first n samples', positiveInt)
   .option('--config <json>', 'pipeline config (video stages run only the parts the stage scores; the decoder stage uses its decoder section)')
   .addOption(new Option('--preset <name>', "applied to the config (instead of its own 'preset')").choices(PRESET_NAMES))
-  .option('--model <gguf>', 'the decoder stage without a config: the GGUF model of the decoder')
-  .addOption(new Option('--gpu <backend>', 'with --model: the llama.cpp backend').choices(['auto', 'cuda', 'vulkan', 'cpu'] as const))
-  .option('--parallel <n>', 'with --model: sequences the decoder generates at once (default 1)', positiveInt)
-  .option('--context-size <n>', "with --model: the decoder's context window in tokens (default 1024)", positiveInt)
-  .option('--threads <n>', 'ONNX Runtime threads per session (video stages); with --model, llama.cpp threads', positiveInt)
+  .option('--model <gguf>', 'the decoder stage without a config: the GGUF model of the decoder (default: the decoder shipped with signweave)')
+  .addOption(new Option('--gpu <backend>', 'the decoder stage without a config: the llama.cpp backend').choices(['auto', 'cuda', 'vulkan', 'cpu'] as const))
+  .option('--parallel <n>', 'the decoder stage without a config: sequences the decoder generates at once (default 1)', positiveInt)
+  .option('--context-size <n>', "the decoder stage without a config: the decoder's context window in tokens (default 1024)", positiveInt)
+  .option('--threads <n>', 'ONNX Runtime threads per session (video stages); the decoder stage without a config: llama.cpp threads', positiveInt)
   .option('--out <file>', 'the report (JSON); the samples file is <out>.samples.jsonl beside it (default: eval-<stage>-<dataset>-<split>.json)')
   .option('--strict', 'stop at the first unreadable manifest line, sample without its video or failed sample, instead of counting it', false)
   .option('--restart', 'discard the samples file of an earlier run instead of resuming it', false)
@@ -69,11 +72,13 @@ export const evalCommand = new Command('eval')
   .action(async (stage, options) => {
     if (options.model !== undefined && stage !== 'decoder') throw new SignweaveInputError(`--model is for the decoder stage; the ${stage} stage takes its models from --config`);
     if (options.model !== undefined && options.config !== undefined) throw new SignweaveInputError('give either --config (its decoder section) or --model, not both');
-    if (stage === 'decoder' && options.model === undefined && options.config === undefined) throw new SignweaveInputError('the decoder stage needs --model <gguf>, or --config with a decoder section');
     if (stage !== 'decoder' && options.config === undefined) throw new SignweaveInputError(`the ${stage} stage needs --config <pipeline.json> (\`signweave models init-demo <dir>\` writes one)`);
-    if (options.model === undefined && (options.gpu !== undefined || options.parallel !== undefined || options.contextSize !== undefined)) {
-      throw new SignweaveInputError('--gpu, --parallel and --context-size go with --model (a config sets its own decoder)');
+    if (options.config !== undefined && (options.gpu !== undefined || options.parallel !== undefined || options.contextSize !== undefined)) {
+      throw new SignweaveInputError('--gpu, --parallel and --context-size go with --model or the shipped decoder (a config sets its own decoder)');
     }
+    // The decoder stage without a config: --model, or the decoder shipped with signweave.
+    const model = stage === 'decoder' && options.config === undefined ? (options.model ?? shippedDecoderPath()) : undefined;
+    if (model === null) throw new SignweaveInputError(`the decoder stage needs a decoder, and ${noShippedDecoderMessage('--model <gguf>, or --config with a decoder section')}`);
     if (options.preset !== undefined && options.config === undefined) throw new SignweaveInputError('--preset needs --config');
 
     const signal = interruptSignal();
@@ -84,7 +89,7 @@ export const evalCommand = new Command('eval')
 
     const out = options.out ?? `eval-${stage}-${dataset.name}-${dataset.split}.json`;
     const samplesFile = defaultSamplesFile(out);
-    const { model, gpu, threads, parallel, contextSize } = options;
+    const { gpu, threads, parallel, contextSize } = options;
     const decoder: DecoderStageConfig | undefined = model === undefined ? undefined : { model, gpu, threads, parallel, contextSize };
     const progress = samplesProgress(options.progress, stage);
     let run;

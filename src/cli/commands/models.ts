@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { verifyBundles, type BundleReport } from '../../bundles/verify.js';
+import { shippedDecoderPath } from '../../decoder/shipped.js';
 import { SignweaveInputError } from '../../errors.js';
 import { SIGNWEAVE_VERSION } from '../../version.js';
 import { integer } from '../args.js';
@@ -44,7 +45,7 @@ const initDemoCommand = new Command('init-demo')
   .option('--preprocessor <json>', "a bare ONNX --backbone's preprocessor_config.json (default: DINOv2's at the graph's input size)")
   .option(
     '--decoder-model <gguf>',
-    "the English decoder's GGUF model, with the decoder's defaults (default: ../shared/models/stories260K/stories260K.gguf beside the repository, when it exists, on the CPU with 1 thread and a 1024-token context)",
+    "the English decoder's GGUF model, with the decoder's defaults (default: the decoder shipped with signweave, models/signweave-decoder/decoder.gguf; in an install without it, ../shared/models/stories260K/stories260K.gguf beside the repository, when it exists, on the CPU with 1 thread and a 1024-token context)",
   )
   .option('--no-decoder', 'no decoder section: translate stops at the fused pseudo-gloss')
   .option('--json', 'print what was written as JSON', false)
@@ -56,9 +57,10 @@ const initDemoCommand = new Command('init-demo')
     }
     // Loaded here, not at start-up: the graph builders and the backbone would slow every command.
     const { DEMO_DECODER_SETTINGS, initDemoPipeline } = await import('../../pipeline/demo.js');
-    const tinyModel = options.decoder && options.decoderModel === undefined ? sharedModel(...DEMO_DECODER_MODEL) : undefined;
+    const shipped = options.decoder && options.decoderModel === undefined ? shippedDecoderPath() : null;
+    const tinyModel = options.decoder && options.decoderModel === undefined && shipped === null ? sharedModel(...DEMO_DECODER_MODEL) : undefined;
     const tinyDecoder = tinyModel === undefined ? undefined : { model: tinyModel, ...DEMO_DECODER_SETTINGS };
-    const decoder = options.decoderModel !== undefined ? { model: options.decoderModel } : tinyDecoder;
+    const decoder = options.decoderModel !== undefined ? { model: options.decoderModel } : shipped !== null ? { model: shipped } : tinyDecoder;
 
     const demo = await initDemoPipeline(dir, {
       seed: options.seed,
@@ -81,7 +83,7 @@ const initDemoCommand = new Command('init-demo')
         `wrote ${demo.bundles.length} untrained demo bundles under ${join(dir, 'bundles')}: ${demo.bundles.map((b) => relative(join(dir, 'bundles'), b.dir)).join(', ')}`,
         `backbone    ${backbone}`,
         `face model  ${faceModel}`,
-        `decoder     ${decoder === undefined ? '(none: translate stops at the fused pseudo-gloss)' : decoder === tinyDecoder ? `${decoder.model} (CPU, 1 thread, ${DEMO_DECODER_SETTINGS.contextSize}-token context)` : decoder.model}`,
+        `decoder     ${decoder === undefined ? '(none: translate stops at the fused pseudo-gloss)' : decoder === tinyDecoder ? `${decoder.model} (CPU, 1 thread, ${DEMO_DECODER_SETTINGS.contextSize}-token context)` : decoder.model === shipped ? `${decoder.model} (the decoder shipped with signweave)` : decoder.model}`,
         `config      ${demo.config}`,
         `next        signweave translate <video> --config ${demo.config} [--preset name]`,
         '',

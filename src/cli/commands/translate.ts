@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
+import { noShippedDecoderMessage, shippedDecoderPath } from '../../decoder/shipped.js';
 import type { DecoderGpu } from '../../decoder/types.js';
 import { SignweaveInputError } from '../../errors.js';
 import type { PipelineConfig } from '../../pipeline/config.js';
@@ -140,7 +141,7 @@ function tokenSink(output: Output, progress: { stop: () => void }): { onToken?: 
   };
 }
 
-/** `--gloss`: the decoder alone, from the config's decoder section or from `--model`. */
+/** `--gloss`: the decoder alone, from the config's decoder section, from `--model`, or else the shipped decoder. */
 async function translateGloss(
   gloss: string,
   options: Output & { config?: string; preset?: (typeof PRESET_NAMES)[number]; model?: string; gpu?: DecoderGpu; threads?: number; contextSize?: number; maxTokens?: number },
@@ -148,7 +149,10 @@ async function translateGloss(
 ): Promise<void> {
   const { config, model, gpu, threads, contextSize, maxTokens } = options;
   if (config !== undefined && model !== undefined) throw new SignweaveInputError('--gloss takes the decoder from --config (its decoder section) or from --model <gguf>, not both');
-  if (config === undefined && model === undefined) throw new SignweaveInputError('--gloss needs a decoder: --config <file> with a decoder section, or --model <gguf>');
+  const decoderModel = config === undefined ? (model ?? shippedDecoderPath()) : null;
+  if (config === undefined && decoderModel === null) {
+    throw new SignweaveInputError(`--gloss needs a decoder, and ${noShippedDecoderMessage('--model <gguf>, or --config <file> with a decoder section')}`);
+  }
   if (config !== undefined && [gpu, threads, contextSize, maxTokens].some((o) => o !== undefined)) {
     throw new SignweaveInputError('--gpu, --threads, --context-size and --max-tokens go with --model: a config sets them in its /decoder section');
   }
@@ -163,7 +167,7 @@ async function translateGloss(
       result = await pipeline.translateGloss(gloss, run);
     } else {
       const { EnglishStage } = await import('../../pipeline/english.js');
-      await using stage = new EnglishStage({ model: model!, gpu, threads, contextSize, maxTokens });
+      await using stage = new EnglishStage({ model: decoderModel!, gpu, threads, contextSize, maxTokens });
       result = await stage.translate(gloss, run);
     }
   } finally {
@@ -188,10 +192,10 @@ export const translateCommand = new Command('translate')
   .addOption(new Option('--end <s>', 'range end (exclusive), seconds from the start of the file').argParser(seconds).conflicts('gloss'))
   .option('--threads <n>', 'ONNX Runtime threads per session (default: all cores); with --gloss --model, llama.cpp threads', positiveInt)
   .option('--gloss <pseudo-gloss>', 'run the decoder alone on this pseudo-gloss (e.g. "GAIN BALANCE TOE"), with the decoder of --config or of --model; no video')
-  .option('--model <gguf>', 'with --gloss and no --config: the GGUF model that decodes it')
-  .addOption(new Option('--gpu <backend>', "with --model: llama.cpp's backend (default auto: the GPU when one is usable; cpu: none)").choices(GPUS))
-  .option('--context-size <tokens>', "with --model: the decoder's context window (default 1024)", positiveInt)
-  .option('--max-tokens <n>', 'with --model: the most tokens of English to generate (default 64)', positiveInt)
+  .option('--model <gguf>', 'with --gloss and no --config: the GGUF model that decodes it (default: the decoder shipped with signweave, models/signweave-decoder/decoder.gguf)')
+  .addOption(new Option('--gpu <backend>', "with --gloss and no --config: llama.cpp's backend (default auto: the GPU when one is usable; cpu: none)").choices(GPUS))
+  .option('--context-size <tokens>', "with --gloss and no --config: the decoder's context window (default 1024)", positiveInt)
+  .option('--max-tokens <n>', 'with --gloss and no --config: the most tokens of English to generate (default 64)', positiveInt)
   .option('--json', 'print the whole result as JSON (streams with logits, router, fusion, English, timings, provenance; with --gloss: English, timings, provenance)', false)
   .addOption(
     new Option('--stream', 'write the English to stdout as the decoder generates it (raw model text, before post-processing), then the layout; not with --json, whose output is one JSON document')
