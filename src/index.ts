@@ -24,3 +24,5 @@ export * from './decoder/index.js';
 export * from './eval/index.js';
 export * from './train/index.js';
 export { encodeGguf, writeGguf, GGUF_VERSION, GGUF_DEFAULT_ALIGNMENT, type GgufContents, type GgufMetadataEntry, type GgufTensor, type GgufScalarType } from './llm/gguf.js';
+export { LlamaTokenizer, trainTokenizer, TOKENIZER_FILE_FORMAT, TOKEN_TYPE, type TokenizerVocab, type TrainTokenizerOptions } from './llm/tokenizer.js';
+export { TRAINED_DECODER_FORMAT, TRAINED_CONTROL_TOKENS, TRAINED_GGUF_KEYS } from './llm/trained-format.js';
