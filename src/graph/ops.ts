@@ -778,6 +778,8 @@ export const OPS = {
   // σ′ = y(1 − y), tanh′ = 1 − y²: both from the output.
   Sigmoid: unary('Sigmoid', (x) => 1 / (1 + Math.exp(-x)), (e, { outs: [y], grads: [g] }) => [put(e, 'Mul', [g!, put(e, 'Mul', [y, put(e, 'Sub', [floatConst(e, 1, 'one'), y])])])]),
   Tanh: unary('Tanh', Math.tanh, (e, { outs: [y], grads: [g] }) => [put(e, 'Mul', [g!, put(e, 'Sub', [floatConst(e, 1, 'one'), put(e, 'Mul', [y, y])])])]),
+  // √′ = 1 / (2y), from the output (RMSNorm's root mean square).
+  Sqrt: unary('Sqrt', Math.sqrt, (e, { outs: [y], grads: [g] }) => [put(e, 'Div', [put(e, 'Mul', [g!, floatConst(e, 0.5, 'half')]), y])]),
 
   Gelu: defineOp<{ approximate?: 'none' | 'tanh' }>({
     summary: 'x · Φ(x): exact 0.5·x·(1 + erf(x/√2)), or the tanh approximation; written as Erf/Tanh arithmetic (Gelu is opset 20)',

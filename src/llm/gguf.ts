@@ -1,7 +1,7 @@
 /**
  * A GGUF v3 writer: the file format llama.cpp (and so node-llama-cpp) loads. The tests write LoRA adapters with it,
- * and the LLaMA it trains will be exported with it (F32 tensors; the keys and tensor names llama.cpp needs are in
- * ../shared/design/notes.md, "GGUF for a LLaMA trained here").
+ * and the LLaMA signweave trains is exported with it (src/llm/llama-gguf.ts: F32 or F16 tensors; the keys and tensor
+ * names llama.cpp needs are in ../shared/design/notes.md, "GGUF for a LLaMA trained here").
  *
  * Layout (ggml's docs/gguf.md), all little-endian: magic `GGUF`, version 3, tensor count (u64), metadata count (u64);
  * the metadata as key (u64 length + UTF-8) / value type (u32) / value; the tensor infos as name / dimension count /
@@ -47,8 +47,10 @@ export interface GgufTensor {
   name: string;
   /** GGUF order: the fastest-varying dimension first (a PyTorch `[out][in]` matrix is `[in, out]`, data unchanged). */
   dims: readonly number[];
-  /** Row-major in `dims` reversed, i.e. element (i0, i1, …) at i0 + dims[0]·(i1 + dims[1]·…). Written as ggml F32. */
+  /** Row-major in `dims` reversed, i.e. element (i0, i1, …) at i0 + dims[0]·(i1 + dims[1]·…). */
   data: Float32Array;
+  /** How the data is stored: ggml F32 (default) or F16 (IEEE half, rounded to nearest even). */
+  type?: 'f32' | 'f16';
 }
 
 export interface GgufContents {
@@ -64,7 +66,8 @@ export const GGUF_DEFAULT_ALIGNMENT = 32;
 /** ggml's GGML_MAX_NAME (64, with the terminating NUL) and GGML_MAX_DIMS. */
 const MAX_TENSOR_NAME_BYTES = 63;
 const MAX_DIMS = 4;
-const GGML_TYPE_F32 = 0;
+const GGML_TYPE = { f32: 0, f16: 1 } as const;
+const BYTES_PER_VALUE = { f32: 4, f16: 2 } as const;
 
 const VALUE_TYPE: Record<GgufScalarType | 'array', number> = {
   uint8: 0,
@@ -223,6 +226,7 @@ function checkTensor(t: GgufTensor, seen: Set<string>): void {
     throw new SignweaveInputError(`${where}: dims must be 1 to ${MAX_DIMS} positive integers, got ${JSON.stringify(t.dims)}`);
   }
   if (!(t.data instanceof Float32Array)) throw new SignweaveInputError(`${where}: data must be a Float32Array`);
+  if (t.type !== undefined && t.type !== 'f32' && t.type !== 'f16') throw new SignweaveInputError(`${where}: type must be 'f32' or 'f16', got ${JSON.stringify(t.type)}`);
   const count = t.dims.reduce((a, b) => a * b, 1);
   if (t.data.length !== count) {
     throw new SignweaveInputError(`${where}: dims ${JSON.stringify(t.dims)} hold ${count} values, data has ${t.data.length}`);
@@ -236,6 +240,47 @@ function f32Bytes(data: Float32Array): Buffer {
   if (endianness() === 'LE') return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const b = Buffer.alloc(data.byteLength);
   data.forEach((v, i) => b.writeFloatLE(v, 4 * i));
+  return b;
+}
+
+const floatBits = new Float32Array(1);
+const bitsOfFloat = new Uint32Array(floatBits.buffer);
+
+/** The IEEE 754 binary16 bits of a number rounded to float32 and then to the nearest half (ties to even), as ggml's F16. */
+export function toFloat16Bits(value: number): number {
+  floatBits[0] = value;
+  const x = bitsOfFloat[0];
+  const sign = (x >>> 16) & 0x8000;
+  const exponent = (x >>> 23) & 0xff;
+  const mantissa = x & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 | (mantissa >>> 13) : 0);
+  const e = exponent - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  // Keep the bits above `shift`, round on the rest; a carry out of the mantissa correctly bumps the exponent.
+  const round = (bits: number, shift: number): number => {
+    const kept = bits >>> shift;
+    const rest = bits & ((1 << shift) - 1);
+    const half = 1 << (shift - 1);
+    return rest > half || (rest === half && (kept & 1) === 1) ? kept + 1 : kept;
+  };
+  if (e <= 0) return e < -10 ? sign : sign | round(mantissa | 0x800000, 14 - e);
+  return sign | round((e << 23) | mantissa, 13);
+}
+
+/** The number a binary16 bit pattern stands for. */
+export function fromFloat16Bits(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >>> 10) & 0x1f;
+  const mantissa = bits & 0x3ff;
+  if (exponent === 0x1f) return mantissa ? NaN : sign * Infinity;
+  return exponent === 0 ? sign * mantissa * 2 ** -24 : sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+}
+
+/** A tensor's bytes in its ggml type, little-endian whatever the host. */
+function tensorBytes(t: GgufTensor): Buffer {
+  if ((t.type ?? 'f32') === 'f32') return f32Bytes(t.data);
+  const b = Buffer.alloc(2 * t.data.length);
+  t.data.forEach((v, i) => b.writeUInt16LE(toFloat16Bits(v), 2 * i));
   return b;
 }
 
@@ -274,9 +319,10 @@ export function encodeGguf(contents: GgufContents): Buffer {
     head.string(t.name);
     head.u32(t.dims.length);
     for (const d of t.dims) head.u64(d);
-    head.u32(GGML_TYPE_F32);
+    const type = t.type ?? 'f32';
+    head.u32(GGML_TYPE[type]);
     head.u64(offset);
-    offset = alignUp(offset + t.data.byteLength, alignment);
+    offset = alignUp(offset + t.data.length * BYTES_PER_VALUE[type], alignment);
   }
   head.zeros(alignUp(head.length, alignment) - head.length);
 
@@ -284,7 +330,7 @@ export function encodeGguf(contents: GgufContents): Buffer {
   const file = Buffer.alloc(dataStart + offset);
   let at = 0;
   for (const chunk of head.chunks) at += chunk.copy(file, at);
-  contents.tensors.forEach((t, i) => f32Bytes(t.data).copy(file, dataStart + offsets[i]));
+  contents.tensors.forEach((t, i) => tensorBytes(t).copy(file, dataStart + offsets[i]));
   return file;
 }
 

@@ -1,12 +1,14 @@
 /**
  * The training config (`signweave-train/1`): the hyperparameters of training a light module (training.md) — AdamW,
- * the learning-rate schedule, batch size, epochs, clipping, dropout, the CTC loss and the router's Gumbel-softmax.
+ * the learning-rate schedule, batch size, epochs, length bucketing, evaluation and early stopping, clipping, dropout,
+ * the CTC loss, the router's Gumbel-softmax and the decoder's architecture and tokenizer (`signweave train decoder`).
  * JSON, validated with ajv against the JSON Schema here (published as `train.schema.json` beside it; a test keeps
  * the two identical). Every field but `format` may be left out and takes the default below.
  *
  * Defaults: SignBind-LLM trains with AdamW, weight decay 0.01 and gradient clipping at 1.0 and anneals the router's
  * Gumbel temperature from 1.0 to a floor. Its table's other values are not available here; the ones marked
- * "standard" are common choices for small transformer / CTC models, not the paper's.
+ * "standard" are common choices for small transformer / CTC models, not the paper's. The decoder's are issue 8's small
+ * LLaMA (d = 128, 2 layers, SwiGLU FF ≈ 8/3·d rounded to a multiple of 8, a 4,000-piece tokenizer), not LLaMA-2's.
  */
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -20,12 +22,39 @@ export const TRAIN_FORMAT = 'signweave-train/1';
 /** What a config's `$schema` says; the schema file's `$id`. */
 export const TRAIN_SCHEMA_ID = 'urn:signweave:schema:train:1';
 
+/** The decoder LLaMA's shape, less its vocabulary size (the trained tokenizer's). */
+export interface DecoderArchitectureConfig {
+  dim: number;
+  layers: number;
+  heads: number;
+  /** Key/value heads (fewer than `heads`: grouped-query attention). */
+  kvHeads: number;
+  ffnDim: number;
+  /** Longest `<s> gloss <sep> english </s>` sequence in tokens; longer pairs are skipped. */
+  maxLen: number;
+  ropeBase: number;
+  normEps: number;
+}
+
+export interface DecoderConfig {
+  architecture: DecoderArchitectureConfig;
+  tokenizer: { vocabSize: number };
+  /** The GGUF's tensor type. */
+  tensorType: 'f32' | 'f16';
+}
+
 export interface TrainConfig {
   format: typeof TRAIN_FORMAT;
   /** Seeds initialisation, shuffling, dropout and Gumbel noise. */
   seed: number;
   epochs: number;
   batchSize: number;
+  /** Length bucketing: batches are cut from pools of this many batches sorted by length (0: none). */
+  bucket: number;
+  /** Evaluate every this many steps instead of once per epoch. */
+  evalEvery?: number;
+  /** With an eval set: stop after `patience` evaluations without a lower eval loss, and keep the best evaluation's weights. */
+  earlyStopping?: { patience: number; metric: 'loss' };
   optimizer: {
     type: 'adamw';
     /** Peak learning rate (reached after warm-up). */
@@ -50,9 +79,10 @@ export interface TrainConfig {
     /** τ = max(min, start · exp(−rate · step)). */
     tau: { start: number; min: number; rate: number };
   };
+  decoder: DecoderConfig;
 }
 
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends unknown[] ? T[K] : NonNullable<T[K]> extends object ? DeepPartial<NonNullable<T[K]>> : T[K] };
 
 /** A config file: `format` and any of the fields, nested objects partly. */
 export type TrainConfigFile = { $schema?: string; format: typeof TRAIN_FORMAT } & DeepPartial<Omit<TrainConfig, 'format'>>;
@@ -62,6 +92,7 @@ export const TRAIN_DEFAULTS: TrainConfig = {
   seed: 0,
   epochs: 40, // standard
   batchSize: 8, // standard; the batch notes.md times a training step at
+  bucket: 0,
   optimizer: {
     type: 'adamw',
     lr: 1e-3, // standard
@@ -80,6 +111,11 @@ export const TRAIN_DEFAULTS: TrainConfig = {
     hard: true,
     // start 1.0 is the paper's; floor 0.5 and rate 3e-5 per step are Jang et al. (2017)'s
     tau: { start: 1.0, min: 0.5, rate: 3e-5 },
+  },
+  decoder: {
+    architecture: { dim: 128, layers: 2, heads: 4, kvHeads: 4, ffnDim: 344, maxLen: 128, ropeBase: 10000, normEps: 1e-5 },
+    tokenizer: { vocabSize: 4000 },
+    tensorType: 'f32',
   },
 };
 
@@ -103,6 +139,14 @@ export const TRAIN_SCHEMA = {
     seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
     epochs: positiveInt,
     batchSize: positiveInt,
+    bucket: { type: 'integer', minimum: 0, description: 'batches per length-sorted pool; 0 for no bucketing' },
+    evalEvery: positiveInt,
+    earlyStopping: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['patience'],
+      properties: { patience: positiveInt, metric: { const: 'loss' } },
+    },
     optimizer: {
       type: 'object',
       additionalProperties: false,
@@ -133,6 +177,32 @@ export const TRAIN_SCHEMA = {
         tau: { type: 'object', additionalProperties: false, properties: { start: positive, min: positive, rate: { type: 'number', minimum: 0 } } },
       },
     },
+    decoder: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        architecture: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            dim: positiveInt,
+            layers: positiveInt,
+            heads: positiveInt,
+            kvHeads: positiveInt,
+            ffnDim: positiveInt,
+            maxLen: { type: 'integer', minimum: 4, description: 'room for <s>, a gloss token, <sep> and </s> at least' },
+            ropeBase: positive,
+            normEps: positive,
+          },
+        },
+        tokenizer: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { vocabSize: { type: 'integer', minimum: 260, description: 'the 4 control and 256 byte tokens, then learned pieces' } },
+        },
+        tensorType: { enum: ['f32', 'f16'] },
+      },
+    },
   },
 } as const;
 
@@ -150,6 +220,12 @@ function crossFieldProblems(c: TrainConfig): SchemaProblem[] {
   if (c.router.tau.min > c.router.tau.start) {
     problems.push({ pointer: '/router/tau/min', message: `must not exceed /router/tau/start = ${c.router.tau.start} (value: ${c.router.tau.min})` });
   }
+  const a = c.decoder.architecture;
+  if (a.dim % a.heads !== 0) problems.push({ pointer: '/decoder/architecture/heads', message: `must divide /decoder/architecture/dim = ${a.dim} (value: ${a.heads})` });
+  else if ((a.dim / a.heads) % 2 !== 0) {
+    problems.push({ pointer: '/decoder/architecture/heads', message: `must leave an even head size (dim / heads; RoPE rotates pairs), but ${a.dim} / ${a.heads} = ${a.dim / a.heads} (value: ${a.heads})` });
+  }
+  if (a.heads % a.kvHeads !== 0) problems.push({ pointer: '/decoder/architecture/kvHeads', message: `must divide /decoder/architecture/heads = ${a.heads} (value: ${a.kvHeads})` });
   c.optimizer.noDecay.forEach((pattern, i) => {
     try {
       new RegExp(pattern);
@@ -160,10 +236,10 @@ function crossFieldProblems(c: TrainConfig): SchemaProblem[] {
   return problems;
 }
 
-/** The file's fields over the defaults, nested objects merged one level (router.tau two). */
+/** The file's fields over the defaults, nested objects merged one level (router.tau and decoder's two). */
 function withDefaults(file: TrainConfigFile): TrainConfig {
   const d = structuredClone(TRAIN_DEFAULTS);
-  const { $schema: _, ...f } = file;
+  const { $schema: _, earlyStopping, ...f } = file;
   return {
     ...d,
     ...f,
@@ -171,6 +247,14 @@ function withDefaults(file: TrainConfigFile): TrainConfig {
     schedule: { ...d.schedule, ...f.schedule },
     ctc: { ...d.ctc, ...f.ctc },
     router: { ...d.router, ...f.router, tau: { ...d.router.tau, ...f.router?.tau } },
+    // The schema requires patience; 'loss' is the one metric.
+    ...(earlyStopping ? { earlyStopping: { patience: earlyStopping.patience as number, metric: 'loss' as const } } : {}),
+    decoder: {
+      ...d.decoder,
+      ...f.decoder,
+      architecture: { ...d.decoder.architecture, ...f.decoder?.architecture },
+      tokenizer: { ...d.decoder.tokenizer, ...f.decoder?.tokenizer },
+    },
   };
 }
 

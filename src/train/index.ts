@@ -87,4 +87,19 @@ export {
   type LipreadArchitecture,
   type RouterArchitectureOptions,
 } from './tasks.js';
-export { train, type TrainOptions, type TrainProgress, type TrainResult } from './trainer.js';
+export { train, type TrainOptions, type TrainProgress, type TrainResult, type TrainedManifest } from './trainer.js';
+export { readPairs, splitPairs, type PairFile, type GlosserUse } from './pairs.js';
+export {
+  DECODER_GGUF_FILE,
+  DECODER_MANIFEST_FILE,
+  TOKENS_INPUT,
+  checkLlamaArchitecture,
+  decoderTask,
+  llamaDefinition,
+  llamaParameters,
+  pairItems,
+  ropeTables,
+  type DecoderModelManifest,
+  type LlamaArchitecture,
+  type TextPair,
+} from './llama.js';

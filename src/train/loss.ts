@@ -69,17 +69,37 @@ function gradBuffer(given: Float32Array | undefined, size: number, what: string)
 }
 
 /** ln softmax of the `C` raw scores at `from` into `out` (float64); a non-finite score is an error saying where. */
-function logSoftmaxRow(data: Float32Array, from: number, C: number, out: Float64Array, where: (c: number) => string): void {
+/** The largest logit of a row, refusing non-finite ones. */
+function rowMax(data: Float32Array, from: number, C: number, where: (c: number) => string): number {
   let max = -Infinity;
   for (let c = 0; c < C; c++) {
     const x = data[from + c];
     if (!Number.isFinite(x)) throw new SignweaveInputError(`${where(c)}: logit ${x} is not finite`);
     if (x > max) max = x;
   }
+  return max;
+}
+
+function logSoftmaxRow(data: Float32Array, from: number, C: number, out: Float64Array, where: (c: number) => string): void {
+  const max = rowMax(data, from, C, where);
   let sum = 0;
   for (let c = 0; c < C; c++) sum += Math.exp(data[from + c] - max);
   const logZ = max + Math.log(sum);
   for (let c = 0; c < C; c++) out[c] = data[from + c] - logZ;
+}
+
+/** The softmax of a row into `out`, one exp per logit (the cross-entropy's hot loop); returns log Σ exp. */
+function softmaxRow(data: Float32Array, from: number, C: number, out: Float64Array, where: (c: number) => string): number {
+  const max = rowMax(data, from, C, where);
+  let sum = 0;
+  for (let c = 0; c < C; c++) {
+    const e = Math.exp(data[from + c] - max);
+    out[c] = e;
+    sum += e;
+  }
+  const inv = 1 / sum;
+  for (let c = 0; c < C; c++) out[c] *= inv;
+  return max + Math.log(sum);
 }
 
 /** Frames a target needs: one per label plus a blank between equal neighbours. */
@@ -271,7 +291,7 @@ export function crossEntropy(logits: Float32Tensor, targets: ArrayLike<number>, 
   const grad = gradBuffer(options.grad, N * C, 'cross-entropy');
   grad.fill(0);
   logProbs = scratch(logProbs, C);
-  const lp = logProbs;
+  const p = logProbs;
   let sum = 0;
   let count = 0;
   for (let i = 0; i < N; i++) {
@@ -280,13 +300,17 @@ export function crossEntropy(logits: Float32Tensor, targets: ArrayLike<number>, 
     if (!Number.isInteger(y) || y < 0 || y >= C) {
       throw new SignweaveInputError(`cross-entropy: target ${i} = ${y} is not a class in [0, ${C}) nor the ignore index ${ignore}`);
     }
-    logSoftmaxRow(logits.data, i * C, C, lp, (c) => `cross-entropy: row ${i}, class ${c}`);
-    let rowLoss = 0;
-    for (let c = 0; c < C; c++) {
-      const q = eps / C + (c === y ? 1 - eps : 0);
-      rowLoss -= q * lp[c];
-      grad[i * C + c] = Math.exp(lp[c]) - q;
+    const o = i * C;
+    const logZ = softmaxRow(logits.data, o, C, p, (c) => `cross-entropy: row ${i}, class ${c}`);
+    // −Σ q_c log p_c with q = (1 − ε) one-hot(y) + ε / C, and log p_c = x_c − log Z.
+    let rowLoss = (1 - eps) * (logZ - logits.data[o + y]);
+    if (eps > 0) {
+      let all = 0;
+      for (let c = 0; c < C; c++) all += logZ - logits.data[o + c];
+      rowLoss += (eps / C) * all;
     }
+    for (let c = 0; c < C; c++) grad[o + c] = p[c] - eps / C;
+    grad[o + y] -= 1 - eps;
     sum += rowLoss;
     count++;
   }

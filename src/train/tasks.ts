@@ -11,6 +11,7 @@
  *   cross-entropy of the logits.
  * - fusion: one run per sentence (streams of different rates and attention over the whole sentence), CTC on the
  *   fused pseudo-gloss logits.
+ * - decoder: the LLaMA pseudo-gloss → English model (src/train/llama.ts), next-token cross-entropy, exported as GGUF.
  */
 import { FINGERSPELL_VOCAB, buildFingerspellHead } from '../experts/fingerspell/index.js';
 import { LIPREAD_VOCAB, LIPS_INPUT, buildLipreadModel, lipreadModelDefinition, type LipreadModelOptions } from '../experts/lipread/model.js';
@@ -33,6 +34,8 @@ import { CTC_BLANK } from '../vocab.js';
 import type { GraphDefinition } from './autodiff.js';
 import type { TrainConfig } from './config.js';
 import type { Batch, TrainingItem } from './data.js';
+import { decoderTask, type DecoderModelManifest, type LlamaArchitecture } from './llama.js';
+import type { LlamaTokenizer } from '../llm/tokenizer.js';
 import { crossEntropy, ctcLoss, gumbelSoftmaxRows } from './loss.js';
 import { gumbelTau } from './optim.js';
 
@@ -79,8 +82,8 @@ export interface TrainingTask {
   takesDropout: boolean;
   define(mode: GraphMode): GraphDefinition;
   runs(batch: Batch): GraphRun[];
-  /** Writes the bundle of `weights` into `dir`. */
-  writeBundle(dir: string, weights: Record<string, Float32Array>, bundle: { name: string; version?: string; provenance: Partial<BundleProvenance> }): BundleManifest;
+  /** Writes the bundle of `weights` into `dir` (the decoder: its GGUF and manifest). */
+  writeBundle(dir: string, weights: Record<string, Float32Array>, bundle: { name: string; version?: string; provenance: Partial<BundleProvenance> }): BundleManifest | DecoderModelManifest;
 }
 
 /** CTC on `logits` [B, T, V] of a batch, scaled by `share` (a run's fraction of the batch). */
@@ -373,4 +376,6 @@ export const TRAIN_TASKS = {
   lipread: (o: { architecture: LipreadArchitecture; vocab?: readonly string[] }) => lipreadTask(o.architecture, o.vocab ?? LIPREAD_VOCAB),
   router: (o: { architecture: RouterArchitectureOptions }) => routerTask(o.architecture),
   fusion: (o: { architecture: FusionConfig; vocab: readonly string[]; samples: readonly FusionSample[]; dropout?: boolean }) => fusionTask(o.architecture, o.vocab, o.samples, o.dropout ?? false),
+  decoder: (o: { architecture: LlamaArchitecture; tokenizer: LlamaTokenizer; tensorType?: 'f32' | 'f16'; provenance?: Record<string, unknown> }) =>
+    decoderTask(o.architecture, o.tokenizer, { tensorType: o.tensorType, provenance: o.provenance }),
 } as const satisfies Record<TrainKind, (options: never) => TrainingTask>;

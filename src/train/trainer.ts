@@ -1,11 +1,18 @@
 /**
  * The training loop (training.md): per optimiser step, for each graph run of the batch — the forward model on ONNX
  * Runtime, the loss and ∂loss/∂outputs in TypeScript, the training graph for the parameter gradients — then global-
- * norm clipping and AdamW under the cosine warm-up schedule. A JSONL log line per step, an evaluation per epoch,
- * atomic checkpoints, and at the end the bundle and an SVG plot of the log.
+ * norm clipping and AdamW under the cosine warm-up schedule. Batches are length-bucketed when the config says so. A
+ * JSONL log line per step, an evaluation per epoch (or every `evalEvery` steps), atomic checkpoints, and at the end
+ * the bundle and an SVG plot of the log.
  *
- * Layout of `out`: the bundle (bundle.json, model.onnx, vocab.txt) and `training/` with `checkpoints/step-N.ckpt`,
- * `log.jsonl`, `loss.svg` and `provenance.json`.
+ * Early stopping (config `earlyStopping`, with an eval set): the weights of the lowest eval loss are kept, and the run
+ * stops after `patience` evaluations that do not beat it; the bundle holds those weights. Every evaluation is then
+ * checkpointed with the best step, loss and count, and `training/best.ckpt` holds the best weights once rotation has
+ * removed their step's checkpoint, so a resumed run stops where the straight one would and bundles the same weights.
+ *
+ * Layout of `out`: the bundle (bundle.json, model.onnx, vocab.txt; the decoder's decoder.gguf and decoder.json) and
+ * `training/` with `checkpoints/step-N.ckpt`, `best.ckpt` (early stopping), `log.jsonl`, `loss.svg` and
+ * `provenance.json`.
  *
  * Exact resume: a checkpoint holds the weights, AdamW's moments and step and the data position; everything random in
  * a step (dropout masks, Gumbel noise) is drawn from generators seeded by (seed, step), so there is no generator
@@ -13,7 +20,6 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BundleManifest } from '../bundles/schema.js';
 import { SignweaveInputError } from '../errors.js';
 import { OnnxSession } from '../graph/session.js';
 import type { HostTensor } from '../graph/tensor.js';
@@ -21,7 +27,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { mulberry32 } from '../util/random.js';
 import { SIGNWEAVE_VERSION } from '../version.js';
 import { buildTrainingGraph } from './autodiff.js';
-import { configHash, latestCheckpoint, readCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
+import { configHash, latestCheckpoint, readCheckpoint, saveCheckpoint, writeCheckpoint, type Checkpoint, type CheckpointState } from './checkpoint.js';
 import { decayRule, type ResolvedTrainConfig, type TrainConfig } from './config.js';
 import type { Batch, BatchOptions, TrainingSet } from './data.js';
 import { TrainingLog, readTrainingLog } from './log.js';
@@ -36,8 +42,21 @@ const DROPOUT_INPUT = 'dropout';
 
 export type TrainProgress =
   | { type: 'start'; totalSteps: number; startStep: number; stepsPerEpoch: number; parameters: number; resumedFrom: string | null }
-  | { type: 'step'; step: number; totalSteps: number; epoch: number; loss: number; lr: number; gradNorm: number; ms: number; examplesPerSecond: number }
+  | {
+      type: 'step';
+      step: number;
+      totalSteps: number;
+      epoch: number;
+      loss: number;
+      lr: number;
+      gradNorm: number;
+      ms: number;
+      examplesPerSecond: number;
+      /** Sequence positions (frames, tokens) in the batch, padding excluded. */
+      positions: number;
+    }
   | { type: 'eval'; step: number; epoch: number; loss: number; accuracy?: number }
+  | { type: 'early-stop'; step: number; bestStep: number; bestLoss: number }
   | { type: 'checkpoint'; step: number; path: string }
   | { type: 'interrupted'; step: number; checkpoint: string | null }
   | { type: 'done'; step: number; bundle: string };
@@ -54,7 +73,7 @@ export interface TrainOptions {
   epochs?: number;
   /** Continue from the newest checkpoint in `<out>/training/checkpoints` (it must exist). */
   resume?: boolean;
-  /** Scored once per epoch (loss, and accuracy for the router). */
+  /** Scored once per epoch, or every `evalEvery` steps (loss, and accuracy for the router); early stopping watches it. */
   evalSet?: TrainingSet;
   onProgress?: (event: TrainProgress) => void;
   /** Aborting stops between steps and leaves a checkpoint of the last step taken. */
@@ -70,6 +89,9 @@ export interface TrainOptions {
   threads?: number;
 }
 
+/** What a task's writeBundle returns: a bundle's manifest, or the decoder's GGUF manifest. */
+export type TrainedManifest = ReturnType<TrainingTask['writeBundle']>;
+
 export interface TrainResult {
   /** Optimiser steps taken in all (resumed runs included). */
   steps: number;
@@ -79,12 +101,20 @@ export interface TrainResult {
   /** The last evaluation's loss (and accuracy), when there was an eval set. */
   evalLoss?: number;
   evalAccuracy?: number;
+  /** The evaluation with the lowest loss, when there was an eval set. */
+  bestStep?: number;
+  bestLoss?: number;
+  /** Early stopping ended the run before its last step. */
+  stoppedEarly: boolean;
   interrupted: boolean;
   /** Mean wall time of the steps this call took. */
   msPerStep: number;
+  /** Sequence positions (frames, tokens) trained on per second in the steps this call took. */
+  positionsPerSecond: number;
+  /** The weights the bundle holds: the best evaluation's with early stopping, else the last step's. */
   weights: Record<string, Float32Array>;
   /** Absent when interrupted. */
-  bundle?: BundleManifest;
+  bundle?: TrainedManifest;
   checkpoint: string | null;
   log: string;
   plot?: string;
@@ -97,17 +127,33 @@ function stepRng(seed: number, step: number, use: number): () => number {
 const GUMBEL = 0;
 const DROPOUT = 1;
 
+/** The lowest eval loss so far and how many evaluations have not beaten it, as checkpoints keep them. */
+interface BestState {
+  step: number;
+  loss: number;
+  /** Evaluations since the best one. */
+  since: number;
+}
+
+function bestStateOf(checkpoint: Checkpoint): BestState | undefined {
+  const best = checkpoint.extra?.best as Partial<BestState> | undefined;
+  return best && typeof best.step === 'number' && typeof best.loss === 'number' && typeof best.since === 'number' ? { step: best.step, loss: best.loss, since: best.since } : undefined;
+}
+
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const { task, set, out } = options;
   const base = 'config' in options.config && 'source' in options.config ? (options.config as ResolvedTrainConfig).config : (options.config as TrainConfig);
   const config: TrainConfig = { ...base, seed: options.seed ?? base.seed, epochs: options.epochs ?? base.epochs };
   const runConfig = { train: config, task: task.kind, architecture: task.architecture };
   const hash = configHash(runConfig);
-  const batchOptions: BatchOptions = { batchSize: config.batchSize, seed: config.seed };
+  const batchOptions: BatchOptions = { batchSize: config.batchSize, seed: config.seed, bucket: config.bucket };
+  const stopping = options.evalSet ? config.earlyStopping : undefined;
   const stepsPerEpoch = set.stepsPerEpoch(batchOptions);
   const totalSteps = stepsPerEpoch * config.epochs;
   const fingerprint = set.fingerprint();
   const dirs = { training: join(out, 'training'), checkpoints: join(out, 'training', 'checkpoints') };
+  /** The best evaluation's parameters, for early stopping (the rotating step checkpoints may no longer hold them). */
+  const bestPath = join(dirs.training, 'best.ckpt');
   const logPath = join(dirs.training, 'log.jsonl');
 
   const graph = buildTrainingGraph(task.define('train'), { seed: config.seed, name: `signweave-${task.kind}-training`, differentiate: [LOSS_OUTPUT] });
@@ -119,6 +165,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let position = { epoch: 0, step: 0 };
   let resumedFrom: string | null = null;
   let resumedLoss = NaN;
+  let best: BestState | undefined;
+  let bestWeights: Record<string, Float32Array> | undefined;
   const existing = latestCheckpoint(dirs.checkpoints);
   if (options.resume) {
     if (!existing) throw new SignweaveInputError(`nothing to resume: no checkpoint in ${dirs.checkpoints}`);
@@ -136,6 +184,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     position = checkpoint.position;
     resumedFrom = existing;
     resumedLoss = typeof checkpoint.extra?.loss === 'number' ? checkpoint.extra.loss : NaN;
+    best = bestStateOf(checkpoint);
+    if (stopping && best) {
+      // A checkpoint is written after every evaluation, then best.ckpt: the best weights are either this
+      // checkpoint's own or best.ckpt's.
+      const source = best.step === checkpoint.optimizer.step ? checkpoint : readCheckpoint(bestPath, { config: runConfig, parameters: shapes });
+      if (source.optimizer.step !== best.step) throw new SignweaveInputError(`${bestPath} holds step ${source.optimizer.step}, but ${existing} says the best evaluation was at step ${best.step}`);
+      bestWeights = Object.fromEntries(graph.parameters.map((p) => [p.name, source.parameters[p.name].data.slice()]));
+    }
   } else if (existing) {
     throw new SignweaveInputError(`${dirs.checkpoints} holds checkpoints of an earlier run (${existing}): resume it, or train into another folder`);
   }
@@ -159,6 +215,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let evaluation: { loss: number; accuracy?: number } | undefined;
   let timedSteps = 0;
   let timedMs = 0;
+  let timedPositions = 0;
 
   const checkpoint = (next: { epoch: number; step: number }): string => {
     const state = optimizer.exportState();
@@ -173,9 +230,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       rng: {},
       position: next,
       config: runConfig,
-      extra: { dataFingerprint: fingerprint, loss: Number.isFinite(finalLoss) ? finalLoss : null },
+      extra: { dataFingerprint: fingerprint, loss: Number.isFinite(finalLoss) ? finalLoss : null, ...(best ? { best } : {}) },
     };
     const path = saveCheckpoint(dirs.checkpoints, cp, { keep });
+    if (stopping && best?.step === state.step && best.since === 0) writeCheckpoint(bestPath, { ...cp, optimizer: { step: state.step, moments: {} } });
     lastCheckpoint = path;
     checkpointStep = state.step;
     emit({ type: 'checkpoint', step: state.step, path });
@@ -189,8 +247,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     return { ...run.inputs, [DROPOUT_INPUT]: { dtype: 'float32', shape: run.dropoutShape, data: dropoutMask(size, config.dropout, rng) } };
   };
 
-  const evaluate = async (epoch: number): Promise<void> => {
-    if (!options.evalSet) return;
+  /** Scores the eval set; with early stopping, says whether to stop. */
+  const evaluate = async (epoch: number): Promise<boolean> => {
+    if (!options.evalSet) return false;
     let loss = 0;
     let items = 0;
     let correct = 0;
@@ -209,13 +268,21 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     evaluation = { loss: loss / items, ...(counted > 0 ? { accuracy: correct / counted } : {}) };
     log.eval({ step: optimizer.step, epoch, loss: evaluation.loss, ...(evaluation.accuracy !== undefined ? { metrics: { accuracy: evaluation.accuracy } } : {}) });
     emit({ type: 'eval', step: optimizer.step, epoch, ...evaluation });
+    if (!best || evaluation.loss < best.loss) {
+      best = { step: optimizer.step, loss: evaluation.loss, since: 0 };
+      if (stopping) bestWeights = Object.fromEntries(graph.parameters.map((p) => [p.name, weights[p.name].slice()]));
+    } else best = { ...best, since: best.since + 1 };
+    return stopping !== undefined && best.since >= stopping.patience;
   };
 
   emit({ type: 'start', totalSteps, startStep: optimizer.step, stepsPerEpoch, parameters: graph.forward.parameterCount, resumedFrom });
   let interrupted = false;
+  // A resumed run may have stopped already: it only writes the bundle.
+  let stoppedEarly = stopping !== undefined && best !== undefined && best.since >= stopping.patience;
   try {
     let last: Batch | undefined;
-    for (const batch of set.batches({ ...batchOptions, from: position, epochs: config.epochs })) {
+    const batches = stoppedEarly ? [] : set.batches({ ...batchOptions, from: position, epochs: config.epochs });
+    for (const batch of batches) {
       if (options.signal?.aborted) {
         interrupted = true;
         break;
@@ -245,15 +312,22 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       optimizer.update(weights, grads, lr);
       finalLoss = loss;
       const ms = performance.now() - started;
+      const positions = batch.lengths.reduce((a, b) => a + b, 0);
       timedSteps++;
       timedMs += ms;
+      timedPositions += positions;
       const examplesPerSecond = (batch.ids.length * 1000) / ms;
       log.step({ step, epoch: batch.epoch, loss, lr, gradNorm, examplesPerSecond, ms });
-      emit({ type: 'step', step, totalSteps, epoch: batch.epoch, loss, lr, gradNorm, ms, examplesPerSecond });
+      emit({ type: 'step', step, totalSteps, epoch: batch.epoch, loss, lr, gradNorm, ms, examplesPerSecond, positions });
       last = batch;
-      const epochDone = batch.next.epoch > batch.epoch;
-      if (epochDone) await evaluate(batch.epoch);
-      if (step % every === 0 || step === totalSteps) checkpoint(batch.next);
+      const evalNow = config.evalEvery !== undefined ? step % config.evalEvery === 0 || step === totalSteps : batch.next.epoch > batch.epoch;
+      stoppedEarly = evalNow && (await evaluate(batch.epoch));
+      // With early stopping every evaluation is checkpointed, so a resume knows the best step and its weights.
+      if (step % every === 0 || step === totalSteps || (stopping && evalNow)) checkpoint(batch.next);
+      if (stoppedEarly) {
+        emit({ type: 'early-stop', step, bestStep: best!.step, bestLoss: best!.loss });
+        break;
+      }
     }
     if (interrupted && last && optimizer.step > checkpointStep) checkpoint(last.next);
   } finally {
@@ -267,9 +341,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     totalSteps,
     finalLoss,
     ...(evaluation ? { evalLoss: evaluation.loss, ...(evaluation.accuracy !== undefined ? { evalAccuracy: evaluation.accuracy } : {}) } : {}),
+    ...(best ? { bestStep: best.step, bestLoss: best.loss } : {}),
+    stoppedEarly,
     interrupted,
     msPerStep: timedSteps > 0 ? timedMs / timedSteps : NaN,
-    weights,
+    positionsPerSecond: timedMs > 0 ? (timedPositions * 1000) / timedMs : NaN,
+    weights: !interrupted && bestWeights ? { ...weights, ...bestWeights } : weights,
     checkpoint: lastCheckpoint,
     log: logPath,
   };
@@ -290,14 +367,17 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     epochs: config.epochs,
     finalLoss,
     ...(evaluation ? { evalLoss: evaluation.loss } : {}),
+    ...(best ? { bestStep: best.step, bestEvalLoss: best.loss } : {}),
+    ...(stopping ? { weightsFrom: `the best evaluation (step ${best?.step ?? optimizer.step})`, stoppedEarly } : {}),
     config: runConfig,
   };
-  const bundle = task.writeBundle(out, weights, {
+  const bestNote = stopping && best ? `, weights of the best eval loss ${best.loss} at step ${best.step}${stoppedEarly ? ' (stopped early)' : ''}` : '';
+  const bundle = task.writeBundle(out, result.weights, {
     name: options.name ?? `${task.kind}-trained`,
     version: options.version,
     provenance: {
       seed: config.seed,
-      source: `signweave ${SIGNWEAVE_VERSION} train ${task.kind}: config sha256 ${hash}, data sha256 ${fingerprint}, ${optimizer.step} steps, final loss ${finalLoss}`,
+      source: `signweave ${SIGNWEAVE_VERSION} train ${task.kind}: config sha256 ${hash}, data sha256 ${fingerprint}, ${optimizer.step} steps, final loss ${finalLoss}${bestNote}`,
       notes: 'training record in training/provenance.json',
     },
   });

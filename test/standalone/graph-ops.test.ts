@@ -107,6 +107,7 @@ describe('graph ops: ONNX Runtime against the TypeScript references', () => {
         g.output(g.relu(i.x), 'relu');
         g.output(g.sigmoid(i.x), 'sigmoid');
         g.output(g.tanh(i.x), 'tanh');
+        g.output(g.op('Sqrt', [g.mul(i.x, i.x)])[0], 'sqrt');
         g.output(g.gelu(i.x), 'gelu');
         g.output(g.gelu(i.x, 'tanh'), 'gelu_tanh');
       },

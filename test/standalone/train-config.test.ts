@@ -77,6 +77,46 @@ describe('training config', () => {
     );
   });
 
+  it('the decoder section, early stopping, bucketing and evalEvery: defaults, merging and problems at their pointers', () => {
+    assert.deepEqual(TRAIN_DEFAULTS.decoder, {
+      architecture: { dim: 128, layers: 2, heads: 4, kvHeads: 4, ffnDim: 344, maxLen: 128, ropeBase: 10000, normEps: 1e-5 },
+      tokenizer: { vocabSize: 4000 },
+      tensorType: 'f32',
+    });
+    assert.equal(TRAIN_DEFAULTS.bucket, 0);
+    assert.ok(!('earlyStopping' in TRAIN_DEFAULTS) && !('evalEvery' in TRAIN_DEFAULTS));
+    const { config } = resolveTrainConfig({
+      ...BASE,
+      bucket: 16,
+      evalEvery: 500,
+      earlyStopping: { patience: 3 },
+      decoder: { architecture: { dim: 256, layers: 4, kvHeads: 2 }, tensorType: 'f16' },
+    });
+    assert.deepEqual(config.decoder, {
+      architecture: { ...TRAIN_DEFAULTS.decoder.architecture, dim: 256, layers: 4, kvHeads: 2 },
+      tokenizer: { vocabSize: 4000 },
+      tensorType: 'f16',
+    });
+    assert.deepEqual([config.bucket, config.evalEvery, config.earlyStopping], [16, 500, { patience: 3, metric: 'loss' }]);
+
+    const problem = (changes: Record<string, unknown>, ...patterns: RegExp[]): void =>
+      assert.throws(() => resolveTrainConfig(withChanges(BASE, changes) as TrainConfigFile), inputError(/^the training config object: /, ...patterns));
+    problem({ decoder: { architecture: { dim: 0 } } }, /\/decoder\/architecture\/dim: must be >= 1 \(value: 0\)/);
+    problem({ decoder: { architecture: { maxLen: 3 } } }, /\/decoder\/architecture\/maxLen: must be >= 4 \(value: 3\)/);
+    problem({ decoder: { architecture: { ropeBase: 0 } } }, /\/decoder\/architecture\/ropeBase: must be > 0/);
+    problem({ decoder: { architecture: { hidden: 64 } } }, /\/decoder\/architecture\/hidden: is not a field here \(fields: dim, layers, heads, kvHeads, ffnDim, maxLen, ropeBase, normEps\)/);
+    problem({ decoder: { tokenizer: { vocabSize: 259 } } }, /\/decoder\/tokenizer\/vocabSize: must be >= 260 \(value: 259\)/);
+    problem({ decoder: { tensorType: 'q8_0' } }, /\/decoder\/tensorType: must be one of "f32", "f16" \(value: "q8_0"\)/);
+    problem({ decoder: { architecture: { dim: 100, heads: 8 } } }, /\/decoder\/architecture\/heads: must divide \/decoder\/architecture\/dim = 100 \(value: 8\)/);
+    problem({ decoder: { architecture: { dim: 96, heads: 32 } } }, /\/decoder\/architecture\/heads: must leave an even head size .* 96 \/ 32 = 3 \(value: 32\)/);
+    problem({ decoder: { architecture: { heads: 4, kvHeads: 3 } } }, /\/decoder\/architecture\/kvHeads: must divide \/decoder\/architecture\/heads = 4 \(value: 3\)/);
+    problem({ earlyStopping: { patience: 0 } }, /\/earlyStopping\/patience: must be >= 1 \(value: 0\)/);
+    problem({ earlyStopping: {} }, /\/earlyStopping\/patience: is required but missing/);
+    problem({ earlyStopping: { patience: 2, metric: 'bleu' } }, /\/earlyStopping\/metric: must be "loss" \(value: "bleu"\)/);
+    problem({ bucket: -1 }, /\/bucket: must be >= 0 \(value: -1\)/);
+    problem({ evalEvery: 2.5 }, /\/evalEvery: must be integer \(value: 2.5\)/);
+  });
+
   it('an unreadable or invalid file is an input error naming it', () => {
     const bad = join(root, 'bad.json');
     writeFileSync(bad, '{"format": ');

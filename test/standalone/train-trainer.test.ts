@@ -13,6 +13,7 @@ import { SignExpert } from '../../src/experts/sign/index.js';
 import { OnnxSession } from '../../src/graph/session.js';
 import { float32 } from '../../src/graph/tensor.js';
 import { buildTrainingGraph } from '../../src/train/autodiff.js';
+import { latestCheckpoint, readCheckpoint } from '../../src/train/checkpoint.js';
 import { resolveTrainConfig } from '../../src/train/config.js';
 import { TrainingSet, type TrainingItem } from '../../src/train/data.js';
 import { readTrainingLog } from '../../src/train/log.js';
@@ -150,5 +151,58 @@ describe('trainer: exact resume', () => {
     assert.equal(second.finalLoss, straight.finalLoss);
     const steps = readTrainingLog(second.log).lines.flatMap((l) => (l.type === 'step' ? [l.step] : []));
     assert.deepEqual(steps, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  });
+});
+
+describe('trainer: early stopping', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'signweave-early-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const set = TrainingSet.fromArrays(toyItems(24, 7, 't-'));
+  // Dev labels rotated (A→B, B→C, C→A): the better the head fits the training data, the worse its dev loss.
+  const dev = TrainingSet.fromArrays(toyItems(8, 8, 'd-').map((item) => ({ ...item, target: item.target.map((t) => (t % 3) + 1) })));
+  const task = TRAIN_TASKS.sign({ architecture, vocab: VOCAB });
+  const patience = 2;
+  const options = { task, set, evalSet: dev, config: config({ epochs: 10, evalEvery: 2, earlyStopping: { patience } }), threads: 1, checkpointEvery: 5 };
+  const paramsOf = (path: string) => Object.fromEntries(Object.entries(readCheckpoint(path).parameters).map(([n, t]) => [n, t.data]));
+  const sameWeights = (a: Record<string, Float32Array>, b: Record<string, Float32Array>) => Object.keys(a).every((n) => Buffer.from(a[n].buffer).equals(Buffer.from(b[n].buffer)));
+
+  it('stops after `patience` evaluations without a better dev loss and bundles the best weights', async () => {
+    const events: TrainProgress[] = [];
+    const out = join(dir, 'straight');
+    const result = await train({ ...options, out, onProgress: (e) => events.push(e) });
+    const evals = events.flatMap((e) => (e.type === 'eval' ? [e] : []));
+    const lowest = Math.min(...evals.map((e) => e.loss));
+    assert.equal(result.stoppedEarly, true);
+    assert.ok(result.steps < result.totalSteps, `${result.steps} of ${result.totalSteps}`);
+    assert.deepEqual(
+      evals.map((e) => e.step),
+      Array.from({ length: result.steps / 2 }, (_, i) => 2 * (i + 1)),
+    );
+    assert.equal(result.bestLoss, lowest);
+    assert.equal(result.bestStep, evals.find((e) => e.loss === lowest)!.step);
+    assert.equal(result.steps, result.bestStep! + 2 * patience);
+    assert.deepEqual(events.at(-2), { type: 'early-stop', step: result.steps, bestStep: result.bestStep, bestLoss: lowest });
+    // The bundle holds best.ckpt's weights, not the last step's.
+    assert.equal(readCheckpoint(join(out, 'training', 'best.ckpt')).optimizer.step, result.bestStep);
+    assert.ok(sameWeights(paramsOf(join(out, 'training', 'best.ckpt')), result.weights));
+    const last = latestCheckpoint(join(out, 'training', 'checkpoints'))!;
+    assert.match(last, new RegExp(`step-0*${result.steps}\\.ckpt$`));
+    assert.ok(!sameWeights(paramsOf(last), result.weights));
+    const record = JSON.parse(readFileSync(join(out, 'training', 'provenance.json'), 'utf8'));
+    assert.deepEqual([record.bestStep, record.bestEvalLoss, record.stoppedEarly], [result.bestStep, lowest, true]);
+
+    // Interrupted between the best evaluation and the stop, a resumed run stops at the same step with the same weights.
+    const stop = new AbortController();
+    const resumedOut = join(dir, 'resumed');
+    const first = await train({ ...options, out: resumedOut, signal: stop.signal, onProgress: (e) => e.type === 'step' && e.step === result.bestStep! + 1 && stop.abort() });
+    assert.equal(first.interrupted, true);
+    const second = await train({ ...options, out: resumedOut, resume: true });
+    assert.deepEqual([second.steps, second.bestStep, second.bestLoss, second.stoppedEarly], [result.steps, result.bestStep, result.bestLoss, true]);
+    assert.ok(sameWeights(result.weights, second.weights));
+    // Resuming a run that stopped only writes its bundle again.
+    const steps: number[] = [];
+    const again = await train({ ...options, out: resumedOut, resume: true, onProgress: (e) => e.type === 'step' && steps.push(e.step) });
+    assert.deepEqual([steps, again.steps, again.stoppedEarly], [[], result.steps, true]);
+    assert.ok(sameWeights(result.weights, again.weights));
   });
 });

@@ -1,24 +1,45 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Argument, Command, Option } from '@commander-js/extra-typings';
 import { SignweaveInputError } from '../../errors.js';
-import { TRAIN_FORMAT, resolveTrainConfig, type ResolvedTrainConfig } from '../../train/config.js';
+import { TRAIN_FORMAT, resolveTrainConfig, type ResolvedTrainConfig, type TrainConfig } from '../../train/config.js';
 import type { TrainingSet } from '../../train/data.js';
 import { TRAIN_KINDS, type TrainKind } from '../../train/kinds.js';
 import type { FusionSample, TrainingTask } from '../../train/tasks.js';
-import type { TrainResult } from '../../train/trainer.js';
-import { integerIn, positiveInt } from '../args.js';
+import type { LlamaTokenizer } from '../../llm/tokenizer.js';
+import type { TextPair } from '../../train/llama.js';
+import type { TrainProgress, TrainResult } from '../../train/trainer.js';
+import { integerIn, positiveInt, positiveNumber } from '../args.js';
 import { interruptSignal } from '../interrupt.js';
 import { createProgress, type Progress } from '../progress.js';
 
 /** Sign and fingerspelling heads take sequences up to this long unless the data has longer ones. */
 const DEFAULT_MAX_FRAMES = 1024;
+/** The share of the pairs `train decoder` holds out when no --dev file is given. */
+const DEFAULT_DEV_FRACTION = 0.02;
 
 interface Prepared {
   task: TrainingTask;
   set: TrainingSet;
+  evalSet?: TrainingSet;
   /** What the data was, for the summary. */
   about: string;
+  /** Called once the trainer has accepted the output folder (a new run, or the checkpoint to resume). */
+  onStart?: (resumed: boolean) => void;
+  /** More summary rows and JSON fields. */
+  rows?: string[];
+  details?: Record<string, unknown>;
+}
+
+interface DataOptions {
+  data?: string;
+  features?: string;
+  pairs?: string;
+  dev?: string;
+  devFraction?: number;
+  limit?: number;
+  resume: boolean;
+  progress: boolean;
 }
 
 /**
@@ -68,11 +89,117 @@ async function fusionData(data: string, dropout: boolean): Promise<Prepared> {
   return { task, set: TrainingSet.fromArrays(fusionItems(samples), { vocabSize: gloss.length }), about: `${samples.length} simulated sentences from ${data}` };
 }
 
-function prepare(kind: TrainKind, data: string, features: string | undefined, dropout: boolean): Promise<Prepared> {
+const reportSkipped = (skipped: readonly { id: string; where?: string; reason: string }[]): void => {
+  for (const s of skipped) process.stderr.write(`signweave: ${s.where ?? s.id}: ${s.reason} (skipped)\n`);
+};
+
+/**
+ * `--pairs` (and `--dev`) for the decoder: (pseudo-gloss, English) pairs; the tokenizer is trained on the training
+ * split's gloss and English (and read back on --resume: the checkpoints hold embeddings of its ids).
+ */
+async function decoderData(config: TrainConfig, out: string, o: DataOptions, signal: AbortSignal): Promise<Prepared> {
+  const [{ readPairs, splitPairs }, { LlamaTokenizer, trainTokenizer }, { TrainingSet }, { pairItems }, { TRAIN_TASKS }] = await Promise.all([
+    import('../../train/pairs.js'),
+    import('../../llm/tokenizer.js'),
+    import('../../train/data.js'),
+    import('../../train/llama.js'),
+    import('../../train/tasks.js'),
+  ]);
+  const pairs = readPairs(o.pairs!, { limit: o.limit });
+  reportSkipped(pairs.skipped);
+  let devWhere = pairs.where;
+  let train: TextPair[];
+  let dev: TextPair[];
+  let devAbout: Record<string, unknown>;
+  if (o.dev !== undefined) {
+    const devFile = readPairs(o.dev);
+    reportSkipped(devFile.skipped);
+    devWhere = devFile.where;
+    [train, dev] = [pairs.pairs, devFile.pairs];
+    devAbout = { path: o.dev, sha256: devFile.sha256, pairs: dev.length };
+  } else {
+    const devFraction = o.devFraction ?? DEFAULT_DEV_FRACTION;
+    ({ train, dev } = splitPairs(pairs.pairs, { devFraction, seed: config.seed }));
+    devAbout = { split: { fraction: devFraction, seed: config.seed }, pairs: dev.length };
+  }
+
+  const tokenizerPath = join(out, 'training', 'tokenizer.json');
+  let tokenizer: LlamaTokenizer;
+  if (o.resume) {
+    if (!existsSync(tokenizerPath)) throw new SignweaveInputError(`nothing to resume: no tokenizer at ${tokenizerPath}`);
+    tokenizer = LlamaTokenizer.read(tokenizerPath);
+  } else {
+    const { vocabSize } = config.decoder.tokenizer;
+    let progress: Progress | undefined;
+    try {
+      const onProgress = (done: number, total: number): void => {
+        progress ??= createProgress('tokenizer merges', total, o.progress);
+        progress.update(done);
+      };
+      tokenizer = trainTokenizer(
+        train.flatMap((p) => [p.gloss, p.english]),
+        { vocabSize, signal, onProgress },
+      );
+    } finally {
+      progress?.stop();
+    }
+  }
+  const { maxLen } = config.decoder.architecture;
+  const trainItems = pairItems(train, tokenizer, maxLen);
+  const devItems = pairItems(dev, tokenizer, maxLen);
+  reportSkipped([...trainItems.skipped.map((s) => ({ ...s, where: pairs.where.get(s.id) })), ...devItems.skipped.map((s) => ({ ...s, where: devWhere.get(s.id) }))]);
+  if (trainItems.items.length === 0) throw new SignweaveInputError(`--pairs ${o.pairs}: no pair fits the decoder (maxLen ${maxLen} tokens)`);
+  if (devItems.items.length === 0) process.stderr.write(`signweave: no dev pair fits the decoder (maxLen ${maxLen} tokens): training without evaluation or early stopping\n`);
+
+  const architecture = { vocabSize: tokenizer.size, ...config.decoder.architecture };
+  const provenance = {
+    pairs: { path: o.pairs, sha256: pairs.sha256, pairs: trainItems.items.length, skipped: pairs.skipped.length + trainItems.skipped.length, ...(o.limit ? { limit: o.limit } : {}) },
+    glossers: pairs.glossers,
+    dev: { ...devAbout, pairs: devItems.items.length },
+    tokenizer: { size: tokenizer.size, sha256: tokenizer.sha256(), vocabSize: config.decoder.tokenizer.vocabSize },
+  };
+  const task = TRAIN_TASKS.decoder({ architecture, tokenizer, tensorType: config.decoder.tensorType, provenance });
+  const set = TrainingSet.fromArrays(trainItems.items, { vocabSize: tokenizer.size });
+  const evalSet = devItems.items.length > 0 ? TrainingSet.fromArrays(devItems.items, { vocabSize: tokenizer.size }) : undefined;
+  const glossers = pairs.glossers.map((g) => `${g.glosser} ${g.version}${g.fallback ? ' (fallback)' : ''}: ${g.pairs}`).join(', ');
+  const skipped = pairs.skipped.length + trainItems.skipped.length;
+  return {
+    task,
+    set,
+    evalSet,
+    about: `${set.size} pairs from ${o.pairs}${skipped ? ` (${skipped} skipped)` : ''}, ${evalSet?.size ?? 0} dev pairs ${o.dev !== undefined ? `from ${o.dev}` : `held out (seed ${config.seed})`}`,
+    onStart: (resumed) => {
+      if (!resumed) tokenizer.write(tokenizerPath);
+    },
+    rows: [`tokenizer     ${tokenizerPath}, ${tokenizer.size} pieces`, ...(glossers ? [`glossers      ${glossers}`] : [])],
+    details: { tokenizer: { path: tokenizerPath, ...provenance.tokenizer }, pairs: provenance.pairs, dev: provenance.dev, glossers: pairs.glossers },
+  };
+}
+
+/** The data options each kind takes, checked before anything is read. */
+function checkDataOptions(kind: TrainKind, o: DataOptions): void {
+  const decoderOnly = { '--pairs': o.pairs, '--dev': o.dev, '--dev-fraction': o.devFraction, '--limit': o.limit };
+  if (kind === 'decoder') {
+    if (o.data !== undefined || o.features !== undefined) throw new SignweaveInputError('signweave train decoder reads --pairs (and --dev), not --data or --features');
+    if (o.pairs === undefined) throw new SignweaveInputError('signweave train decoder needs --pairs <jsonl> (e.g. `signweave pseudogloss --out targets.jsonl` output)');
+    if (o.dev !== undefined && o.devFraction !== undefined) throw new SignweaveInputError('give --dev <jsonl> or --dev-fraction, not both');
+    return;
+  }
+  const given = Object.entries(decoderOnly).find(([, v]) => v !== undefined);
+  if (given) throw new SignweaveInputError(`${given[0]} is an option of signweave train decoder, not of ${kind}`);
+  if (o.data === undefined) throw new SignweaveInputError(`signweave train ${kind} needs --data <dir>`);
+}
+
+function prepare(kind: TrainKind, config: TrainConfig, out: string, o: DataOptions, signal: AbortSignal): Promise<Prepared> {
+  checkDataOptions(kind, o);
+  const data = o.data!;
+  const dropout = config.dropout > 0;
   switch (kind) {
+    case 'decoder':
+      return decoderData(config, out, o, signal);
     case 'sign':
     case 'fingerspell':
-      return featureHeadData(kind, data, features, dropout);
+      return featureHeadData(kind, data, o.features, dropout);
     case 'fusion':
       return fusionData(data, dropout);
     case 'lipread':
@@ -83,14 +210,21 @@ function prepare(kind: TrainKind, data: string, features: string | undefined, dr
   }
 }
 
-function summary(kind: TrainKind, result: TrainResult, out: string, about: string, plot: boolean): string {
+function summary(kind: TrainKind, result: TrainResult, out: string, prepared: Prepared, plot: boolean): string {
+  const bundle = result.bundle;
+  const decoder = bundle?.kind === 'decoder' ? bundle : undefined;
+  // Sequence positions are tokens for the decoder; the other kinds' rows stay as they were.
+  const speed = decoder && Number.isFinite(result.positionsPerSecond) ? `, ${Math.round(result.positionsPerSecond)} tokens/s` : '';
   const rows = [
-    `trained ${kind} bundle → ${out}`,
-    `data          ${about}`,
-    `steps         ${result.steps} of ${result.totalSteps}${Number.isFinite(result.msPerStep) ? `, ${result.msPerStep.toFixed(1)} ms/step` : ''}`,
+    decoder ? `trained decoder → ${join(out, decoder.file)}` : `trained ${kind} bundle → ${out}`,
+    `data          ${prepared.about}`,
+    `steps         ${result.steps} of ${result.totalSteps}${Number.isFinite(result.msPerStep) ? `, ${result.msPerStep.toFixed(1)} ms/step${speed}` : ''}${result.stoppedEarly ? ' (stopped early)' : ''}`,
     `final loss    ${result.finalLoss.toFixed(4)}`,
   ];
   if (result.evalLoss !== undefined) rows.push(`eval loss     ${result.evalLoss.toFixed(4)}${result.evalAccuracy !== undefined ? `, accuracy ${(100 * result.evalAccuracy).toFixed(1)} %` : ''}`);
+  if (result.bestStep !== undefined) rows.push(`best eval     loss ${result.bestLoss!.toFixed(4)} at step ${result.bestStep}`);
+  if (decoder) rows.push(`model         ${decoder.parameters} parameters, ${decoder.tensorType}, sha256 ${decoder.sha256}, ${(statSync(join(out, decoder.file)).size / 2 ** 20).toFixed(2)} MiB`);
+  rows.push(...(prepared.rows ?? []));
   rows.push(`log           ${result.log}`);
   if (plot && result.plot) rows.push(`plot          ${result.plot}`);
   return `${rows.join('\n')}\n`;
@@ -99,40 +233,42 @@ function summary(kind: TrainKind, result: TrainResult, out: string, about: strin
 /** A fresh `train` command (commander keeps parsed values on the command, so tests make one per run). */
 export function createTrainCommand() {
   return new Command('train')
-    .description('Train a light module (sign or fingerspelling CTC head, fusion) on cached features or simulated expert outputs, and write its bundle.')
+    .description(
+      'Train a light module (sign or fingerspelling CTC head, fusion) on cached features or simulated expert outputs and write its bundle, or the pseudo-gloss → English decoder on (pseudo-gloss, English) pairs and write its GGUF.',
+    )
     .addArgument(new Argument('<kind>', 'what to train').choices(TRAIN_KINDS))
-    .requiredOption('--data <dir>', 'sign/fingerspell: folder with targets.jsonl, its vocab files and features/ (the feature cache); fusion: a `signweave simulate` dataset')
+    .option('--data <dir>', 'sign/fingerspell: folder with targets.jsonl, its vocab files and features/ (the feature cache); fusion: a `signweave simulate` dataset')
     .requiredOption('--out <dir>', 'bundle folder to write (training files go to <out>/training)')
     .option('--features <dir>', 'feature cache folder (default <data>/features)')
+    .option('--pairs <jsonl>', 'decoder: (pseudo-gloss, English) pairs: `signweave pseudogloss --out` records or {"gloss", "english"} lines')
+    .option('--dev <jsonl>', 'decoder: dev pairs for evaluation and early stopping (default: hold out --dev-fraction of --pairs)')
+    .option('--dev-fraction <f>', `decoder: share of --pairs held out as dev, by a seeded hash of the ids (default ${DEFAULT_DEV_FRACTION})`, positiveNumber)
+    .option('--limit <n>', 'decoder: only the first n pairs of --pairs', positiveInt)
     .option('--config <file>', `training config JSON (${TRAIN_FORMAT}; defaults for what it leaves out)`)
     .option('--epochs <n>', 'epochs (overrides the config)', positiveInt)
     .option('--seed <n>', 'seed (overrides the config)', integerIn(0, 2 ** 32 - 1))
+    .option('--threads <n>', 'ONNX Runtime threads per op (default: its own choice)', positiveInt)
     .option('--resume', 'continue from the newest checkpoint in <out>/training/checkpoints', false)
     .addOption(new Option('--plot', 'print the path of the loss plot (<out>/training/loss.svg, always written)').default(false))
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print the result as JSON', false)
     .action(async (kind, options) => {
       const resolved: ResolvedTrainConfig = resolveTrainConfig(options.config ?? { format: TRAIN_FORMAT });
-      const { task, set, about } = await prepare(kind, options.data, options.features, resolved.config.dropout > 0);
+      // --seed also seeds the dev split, as the config's seed does.
+      const config: TrainConfig = { ...resolved.config, seed: options.seed ?? resolved.config.seed };
       const signal = interruptSignal();
+      const prepared = await prepare(kind, config, options.out, options, signal);
+      const { task, set, evalSet } = prepared;
       let progress: Progress | undefined;
       const { train } = await import('../../train/trainer.js');
-      const result = await train({
-        task,
-        set,
-        config: resolved,
-        out: options.out,
-        seed: options.seed,
-        epochs: options.epochs,
-        resume: options.resume,
-        signal,
-        onProgress: (e) => {
-          if (e.type === 'start') {
-            progress = createProgress(`train ${kind}`, e.totalSteps, options.progress);
-            progress.update(e.startStep);
-          } else if (e.type === 'step') progress?.update(e.step, `loss ${e.loss.toFixed(4)}`);
-        },
-      });
+      const onProgress = (e: TrainProgress): void => {
+        if (e.type === 'start') {
+          prepared.onStart?.(e.resumedFrom !== null);
+          progress = createProgress(`train ${kind}`, e.totalSteps, options.progress);
+          progress.update(e.startStep);
+        } else if (e.type === 'step') progress?.update(e.step, `loss ${e.loss.toFixed(4)} lr ${e.lr.toExponential(2)}`);
+      };
+      const result = await train({ task, set, evalSet, config: { ...resolved, config }, out: options.out, epochs: options.epochs, resume: options.resume, threads: options.threads, signal, onProgress });
       progress?.stop();
       if (result.interrupted) {
         process.stderr.write(`signweave: stopped after step ${result.steps}; resume with --resume (checkpoint ${result.checkpoint ?? 'none'})\n`);
@@ -140,9 +276,10 @@ export function createTrainCommand() {
       }
       if (options.json) {
         const { weights: _, bundle, ...rest } = result;
-        process.stdout.write(`${JSON.stringify({ kind, out: options.out, config: resolved.path, configSha256: resolved.sha256, data: about, ...rest, bundle }, null, 2)}\n`);
+        const details = prepared.details ? { details: prepared.details } : {};
+        process.stdout.write(`${JSON.stringify({ kind, out: options.out, config: resolved.path, configSha256: resolved.sha256, data: prepared.about, ...details, ...rest, bundle }, null, 2)}\n`);
       } else {
-        process.stdout.write(summary(kind, result, options.out, about, options.plot));
+        process.stdout.write(summary(kind, result, options.out, prepared, options.plot));
       }
     });
 }
