@@ -53,7 +53,7 @@ async function featureHeadData(kind: 'sign' | 'fingerspell', data: string, featu
   if (!existsSync(targets)) throw new SignweaveInputError(`--data ${data}: no targets.jsonl in it (write one with \`signweave pseudogloss --out ${targets}\`)`);
   const cacheDir = features ?? join(data, 'features');
   const set = TrainingSet.fromFeatureCache({ cacheDir, targets, stream: kind === 'sign' ? 'gloss' : 'letters' });
-  for (const s of set.skipped) process.stderr.write(`signweave: ${s.where ?? s.id}: ${s.reason} (skipped)\n`);
+  reportSkipped(set.skipped);
   const vocab = set.vocab!;
   const longest = Math.max(...set.items.map((i) => i.input.shape[0]));
   const architecture = { dim: set.dim, vocabSize: vocab.length, maxLen: Math.max(DEFAULT_MAX_FRAMES, longest) };
@@ -89,9 +89,13 @@ async function fusionData(data: string, dropout: boolean): Promise<Prepared> {
   return { task, set: TrainingSet.fromArrays(fusionItems(samples), { vocabSize: gloss.length }), about: `${samples.length} simulated sentences from ${data}` };
 }
 
-const reportSkipped = (skipped: readonly { id: string; where?: string; reason: string }[]): void => {
-  for (const s of skipped) process.stderr.write(`signweave: ${s.where ?? s.id}: ${s.reason} (skipped)\n`);
-};
+/** Skipped items shown one per line; the rest are counted (a corpus can skip hundreds of over-long sentences). */
+const SKIPPED_SHOWN = 10;
+
+function reportSkipped(skipped: readonly { id: string; where?: string; reason: string }[]): void {
+  for (const s of skipped.slice(0, SKIPPED_SHOWN)) process.stderr.write(`signweave: ${s.where ?? s.id}: ${s.reason} (skipped)\n`);
+  if (skipped.length > SKIPPED_SHOWN) process.stderr.write(`signweave: … and ${skipped.length - SKIPPED_SHOWN} more skipped (${skipped.length} in all)\n`);
+}
 
 /**
  * `--pairs` (and `--dev`) for the decoder: (pseudo-gloss, English) pairs; the tokenizer is trained on the training
