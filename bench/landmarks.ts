@@ -6,8 +6,9 @@
  * - face; face + hands; face + lip crops (96×96, smoothed, cropped in Node);
  * - each with pipelining off (1 frame in flight) and on (2): with overlap, end-to-end time per frame should approach
  *   the slowest stage (detection in the page) instead of the sum of decoding, transfer and detection — as far as a
- *   free core allows: detection (single-threaded wasm) holds one core, and decoding, Node and Chromium's handling
- *   of each frame's 0.9 MB WebSocket message share the other. The load average before and after is printed.
+ *   free core allows: detection (single-threaded wasm) holds one core, and decoding, Node and the page's frame
+ *   worker (fetching each 0.9 MB frame over HTTP and widening it to RGBA) share the other. The load average before
+ *   and after is printed.
  * Every pass is a new run() (a new video stream: fresh VIDEO-mode landmarkers), as for a real video.
  *
  *   node --import tsx bench/landmarks.ts [--runs 3] [--json]
@@ -70,8 +71,9 @@ async function bench(name: string, options: LandmarkExtractorOptions, lips: bool
     // Time the page spends on a frame (after the first, which also creates the stream's landmarkers).
     const pageMs = median(runs.flatMap((t) => t.value.slice(1).map(pageTime)));
     const slowest = Math.max(pageMs, decodeMs);
-    // With one frame in flight, a frame's round trip minus its page time is the cost of moving it: the WebSocket
-    // transfer into the page (on the page's thread, so it cannot overlap detection), the reply and the decoding of it.
+    // With one frame in flight, a frame's round trip minus its page time is the cost of moving it: the HTTP transfer
+    // to the page's frame worker and its widening to RGBA (off the page's thread: with 2 in flight it overlaps the
+    // detection of the frame before), the WebSocket reply and the decoding of it.
     const transferMs = inFlight === 1 ? round(median(runs.flatMap((t) => t.value.slice(1).map((r) => r.timings.roundTrip - pageTime(r))))) : '-';
     rows.push({
       case: name,

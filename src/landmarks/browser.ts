@@ -4,8 +4,12 @@
  * as the extractor; a session can die (crash, kill) and be replaced while the server stays.
  *
  * MediaPipe's tasks-vision does not run in Node (it needs a browser's WebGL and ImageData; see
- * ../shared/design/notes.md), so Chromium runs it with the CPU delegate and frames travel over a binary WebSocket on
- * 127.0.0.1 — several times faster than base64 through Playwright's `page.evaluate`.
+ * ../shared/design/notes.md), so Chromium runs it with the CPU delegate. Frames go to the page as HTTP responses to a
+ * long poll from a worker of the page (src/landmarks/protocol.ts), results come back over a WebSocket, both on
+ * 127.0.0.1. Measured against frames sent over the WebSocket: Chromium reads a WebSocket's data on the page's main
+ * thread, so a frame could only arrive once detection of the one before had finished; the worker's fetch lands and
+ * widens the next frame to RGBA on another thread meanwhile, and HTTP moves a 640×480 frame faster (≈8 vs ≈12 ms in a
+ * probe on a loaded 2-core machine).
  *
  * @mediapipe/tasks-vision is pinned (package.json) to 1.1.0, the newest release: it loads and detects with the CPU
  * delegate in Debian's Chromium 156 as 0.10.x did; npm's `latest` tag still points at the broken 2023 build.
@@ -18,7 +22,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserServer, type Page } from 'playwright-core';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { PAGE_HTML, PAGE_SCRIPT } from './page.js';
+import { PAGE_HTML, PAGE_SCRIPT, WORKER_SCRIPT } from './page.js';
 import type { InitMessage, PageMessage } from './protocol.js';
 
 export type LandmarkTask = 'face' | 'hands' | 'pose';
@@ -40,18 +44,93 @@ const MIME: Record<string, string> = {
 };
 
 /**
- * Serves everything under a random path prefix on 127.0.0.1 (another local user cannot guess the URLs), and hands
- * each page's WebSocket (`ws?session=N`) to whoever waits for session N.
+ * How long a frame poll waits for a message before it is answered 204 (no content) and the worker asks again, so that
+ * no request stays open for ever between runs.
+ */
+const POLL_IDLE_MS = 30_000;
+
+/**
+ * Node → page messages of one session, handed out one per HTTP response to the page worker's long poll
+ * (`frames?session=N`): queued while no poll waits, sent at once to a waiting one.
+ */
+export class Outbox {
+  private readonly queue: Uint8Array[][] = [];
+  private waiting: ServerResponse | null = null;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly onClose: () => void,
+    private readonly idleMs: number,
+  ) {}
+
+  /** Queues one message, given as parts that are sent back to back (no copy into one buffer). */
+  push(parts: Uint8Array[]): void {
+    if (this.closed) return;
+    const res = this.waiting;
+    if (!res) {
+      this.queue.push(parts);
+      return;
+    }
+    this.release();
+    const length = parts.reduce((sum, part) => sum + part.byteLength, 0);
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': length, 'cache-control': 'no-store' });
+    res.cork();
+    for (const part of parts) res.write(part);
+    res.end();
+  }
+
+  poll(res: ServerResponse): void {
+    // One poll at a time keeps the messages in order; a second one means a confused page.
+    if (this.closed || this.waiting) {
+      res.writeHead(409).end();
+      return;
+    }
+    this.waiting = res;
+    res.once('close', () => {
+      if (this.waiting === res) this.release();
+    });
+    this.idleTimer = setTimeout(() => {
+      this.release();
+      res.writeHead(204).end();
+    }, this.idleMs);
+    const next = this.queue.shift();
+    if (next) this.push(next);
+  }
+
+  /** Drops what is queued and cuts off the waiting poll (the page is going away). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose();
+    this.queue.length = 0;
+    const res = this.waiting;
+    this.release();
+    res?.destroy();
+  }
+
+  private release(): void {
+    clearTimeout(this.idleTimer);
+    this.waiting = null;
+  }
+}
+
+/**
+ * Serves everything under a random path prefix on 127.0.0.1 (another local user cannot guess the URLs), hands each
+ * page's WebSocket (`ws?session=N`) to whoever waits for session N, and answers its frame polls (`frames?session=N`)
+ * from session N's outbox.
  */
 export class AssetServer {
   private readonly files = new Map<string, string>();
   private readonly waiting = new Map<number, (socket: WebSocket) => void>();
+  private readonly outboxes = new Map<number, Outbox>();
   private readonly sockets = new WebSocketServer({ noServer: true, maxPayload: 256 * 1024 * 1024 });
 
   private constructor(
     private readonly http: Server,
     readonly token: string,
     readonly models: Partial<Record<LandmarkTask, string>>,
+    private readonly pollIdleMs: number,
   ) {
     this.files.set('tasks-vision/vision_bundle.mjs', join(tasksVision.dir, 'vision_bundle.mjs'));
     const wasmDir = join(tasksVision.dir, 'wasm');
@@ -59,12 +138,12 @@ export class AssetServer {
     for (const [task, path] of Object.entries(models)) this.files.set(`models/${task}.task`, path);
   }
 
-  static async start(models: Partial<Record<LandmarkTask, string>>): Promise<AssetServer> {
+  static async start(models: Partial<Record<LandmarkTask, string>>, pollIdleMs = POLL_IDLE_MS): Promise<AssetServer> {
     const http = createServer();
-    const server = new AssetServer(http, randomBytes(16).toString('hex'), models);
+    const server = new AssetServer(http, randomBytes(16).toString('hex'), models, pollIdleMs);
     http.on('request', (req, res) => server.serve(req, res));
     http.on('upgrade', (req, socket, head) => {
-      const session = server.sessionOf(req);
+      const session = server.sessionOf(req, 'ws');
       const accept = session === null ? undefined : server.waiting.get(session);
       if (!accept) {
         socket.destroy();
@@ -108,9 +187,16 @@ export class AssetServer {
     return { socket, cancel };
   }
 
-  private sessionOf(req: IncomingMessage): number | null {
+  /** The outbox whose messages the page of `session` polls for; closing it ends that. */
+  openOutbox(session: number): Outbox {
+    const outbox = new Outbox(() => this.outboxes.delete(session), this.pollIdleMs);
+    this.outboxes.set(session, outbox);
+    return outbox;
+  }
+
+  private sessionOf(req: IncomingMessage, endpoint: 'ws' | 'frames'): number | null {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (url.pathname !== `/${this.token}/ws`) return null;
+    if (url.pathname !== `/${this.token}/${endpoint}`) return null;
     const session = Number(url.searchParams.get('session'));
     return Number.isInteger(session) ? session : null;
   }
@@ -124,8 +210,15 @@ export class AssetServer {
       res.end(body);
     };
     if (req.method !== 'GET' || name === null) return send(404, 'text/plain', 'not found');
+    if (name === 'frames') {
+      const session = this.sessionOf(req, 'frames');
+      const outbox = session === null ? undefined : this.outboxes.get(session);
+      // A page whose session is over gets nothing more.
+      return outbox ? outbox.poll(res) : send(410, 'text/plain', 'session over');
+    }
     if (name === 'index.html') return send(200, MIME['.html'], PAGE_HTML);
     if (name === 'page.js') return send(200, MIME['.js'], PAGE_SCRIPT);
+    if (name === 'frames.js') return send(200, MIME['.js'], WORKER_SCRIPT);
     const file = this.files.get(name);
     if (!file) return send(404, 'text/plain', 'not found');
     const ext = name.slice(name.lastIndexOf('.'));
@@ -137,6 +230,7 @@ export class AssetServer {
 
   async close(): Promise<void> {
     this.waiting.clear();
+    for (const outbox of this.outboxes.values()) outbox.close();
     for (const socket of this.sockets.clients) socket.terminate();
     this.sockets.close();
     this.http.closeAllConnections();
@@ -178,6 +272,7 @@ export class ChromiumSession {
     private readonly browser: Browser,
     private readonly page: Page,
     readonly socket: WebSocket,
+    private readonly outbox: Outbox,
     readonly version: string,
     /** The page's last uncaught errors and console errors, quoted when it fails to start or dies. */
     private readonly pageErrors: string[],
@@ -204,6 +299,7 @@ export class ChromiumSession {
       handleSIGHUP: false,
     });
     const expected = assets.expectSocket(options.id);
+    const outbox = assets.openOutbox(options.id);
     const pageErrors: string[] = [];
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -230,11 +326,12 @@ export class ChromiumSession {
       if (answer.op !== 'ready') {
         throw new Error(`MediaPipe could not start in Chromium: ${answer.op === 'failed' ? answer.message : JSON.stringify(answer)}`);
       }
-      const session = new ChromiumSession(server, browser, page, socket, browser.version(), pageErrors);
+      const session = new ChromiumSession(server, browser, page, socket, outbox, browser.version(), pageErrors);
       session.watch();
       return session;
     } catch (err) {
       expected.cancel();
+      outbox.close();
       await server.kill();
       killGroup(server.process().pid);
       throw err;
@@ -276,14 +373,16 @@ export class ChromiumSession {
     else this.deathListeners.push(listener);
   }
 
-  send(data: Buffer | string): void {
-    this.socket.send(data);
+  /** Queues one binary message (its parts sent back to back) for the page's frame poll. */
+  send(parts: Uint8Array[]): void {
+    this.outbox.push(parts);
   }
 
   /** Closes the page's connection and the browser, then kills whatever is left of its process group. */
   async close(): Promise<void> {
     const pid = this.pid;
     this.dead = true;
+    this.outbox.close();
     this.socket.terminate();
     const closing = this.server.close().catch(() => undefined);
     const late = setTimeout(() => void this.server.kill().catch(() => undefined), 5000);
@@ -296,6 +395,7 @@ export class ChromiumSession {
   async kill(): Promise<void> {
     const pid = this.pid;
     this.dead = true;
+    this.outbox.close();
     this.socket.terminate();
     await this.server.kill().catch(() => undefined);
     killGroup(pid);

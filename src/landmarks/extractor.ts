@@ -281,12 +281,12 @@ export class LandmarkExtractor {
       track,
     });
     job.sentAt = performance.now();
-    session.send(Buffer.concat([header, frame.data]));
+    session.send([header, frame.data]);
   }
 
   private closeStream(stream: Stream): void {
     stream.closed = true;
-    if (this.session?.alive && stream.knownBy === this.sessions) this.session.send(encodeCloseStream(stream.id));
+    if (this.session?.alive && stream.knownBy === this.sessions) this.session.send([encodeCloseStream(stream.id)]);
   }
 
   private ensureSession(): void {

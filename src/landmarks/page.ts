@@ -1,7 +1,12 @@
 /**
- * The detection page that runs inside headless Chromium (served by src/landmarks/browser.ts). It is browser
- * JavaScript kept as text: Node never executes it, and tsconfig has no DOM types to check it against. It speaks the
- * protocol in src/landmarks/protocol.ts and is exercised end to end by test/model-dependent/landmarks.test.ts.
+ * The detection page that runs inside headless Chromium (served by src/landmarks/browser.ts), and its frame worker.
+ * Both are browser JavaScript kept as text: Node never executes them, and tsconfig has no DOM types to check them
+ * against. They speak the protocol in src/landmarks/protocol.ts and are exercised end to end by
+ * test/model-dependent/landmarks.test.ts.
+ *
+ * The worker fetches Node's messages and widens frames to RGBA on its own thread, so the next frame is ready while
+ * the page's thread is still detecting the last one; the page wraps the RGBA pixels it is handed (no copy) as the
+ * whole-frame ImageData.
  *
  * Why the face is searched for in crops: FaceLandmarker's detector is BlazeFace short-range (128×128 input), which
  * misses a face that is small in the frame — on How2Sign's 1280×720 clips it found no face in any frame, and the
@@ -40,14 +45,20 @@ const stills = {}; // IMAGE-mode hands and pose for independent frames (stream 0
 const streams = new Map(); // stream id → { last timestamp, face track, VIDEO-mode hands and pose }
 
 // One message at a time, in arrival order: replies keep the order of the frames, and a stream's landmarkers exist
-// before its first frame is detected.
+// before its first frame is detected. The socket brings only the init message, before any frame.
 let chain = Promise.resolve();
-socket.onmessage = (event) => {
-  const data = event.data;
-  chain = chain
-    .then(() => (typeof data === 'string' ? init(JSON.parse(data)) : handleBinary(data)))
-    .catch((err) => console.error('signweave page:', err));
+const enqueue = (work) => {
+  chain = chain.then(work).catch((err) => console.error('signweave page:', err));
 };
+socket.onmessage = (event) => enqueue(() => init(JSON.parse(event.data)));
+
+const frames = new Worker('frames.js' + location.search);
+frames.onmessage = (event) => {
+  const msg = event.data;
+  if (msg.failure) console.error('signweave page: frame poll:', msg.failure);
+  else enqueue(() => handleBinary(msg));
+};
+frames.onerror = (event) => console.error('signweave page: frame worker:', event.message);
 
 const message = (err) => String((err && err.message) || err);
 const sendJson = (value) => socket.send(JSON.stringify(value));
@@ -78,15 +89,17 @@ function create(task, runningMode) {
   return PoseLandmarker.createFromOptions(fileset, { baseOptions, runningMode, numPoses: 1, outputSegmentationMasks: false });
 }
 
-async function handleBinary(buffer) {
-  const dv = new DataView(buffer);
+/** A message from the worker: the header, and for a frame its RGBA pixels or why it has none. */
+async function handleBinary({ head, rgba, error }) {
+  const dv = new DataView(head);
   if (dv.getUint32(0, true) === 2) {
     closeStream(dv.getUint32(4, true));
     return;
   }
   const job = dv.getUint32(4, true);
   try {
-    socket.send(await detect(dv, buffer));
+    if (error) throw new Error(error);
+    socket.send(await detect(dv, rgba));
   } catch (err) {
     sendJson({ op: 'error', job, message: message(err) });
   }
@@ -119,15 +132,12 @@ async function landmarkers(id, dv) {
   return { state, hands: state.hands, pose: state.pose };
 }
 
-async function detect(dv, buffer) {
+async function detect(dv, px) {
   const job = dv.getUint32(4, true);
   const stream = dv.getUint32(8, true);
   const W = dv.getUint32(12, true);
   const H = dv.getUint32(16, true);
-  const C = dv.getUint32(20, true);
   const timeMs = dv.getFloat64(24, true);
-  const px = new Uint8Array(buffer, 72);
-  if (px.length !== W * H * C) throw new Error('frame has ' + px.length + ' bytes, not ' + W + '×' + H + '×' + C);
   const { state, hands: handTask, pose: poseTask } = await landmarkers(stream, dv);
   // VIDEO mode needs strictly increasing timestamps per landmarker, whatever times the frames carry.
   let ts = 0;
@@ -135,7 +145,7 @@ async function detect(dv, buffer) {
 
   let t = performance.now();
   let full = null;
-  const fullImage = () => (full ??= toImageData(px, W, H, C, { x: 0, y: 0, width: W, height: H }));
+  const fullImage = () => (full ??= new ImageData(px, W, H));
   if (handTask || poseTask) fullImage();
   const imageMs = performance.now() - t;
 
@@ -145,7 +155,7 @@ async function detect(dv, buffer) {
   const poseMs = performance.now() - t;
 
   t = performance.now();
-  const found = faceLandmarker ? findFace(px, W, H, C, state ? state.track : null, pose, fullImage) : null;
+  const found = faceLandmarker ? findFace(px, W, H, state ? state.track : null, pose, fullImage) : null;
   if (state) state.track = found ? found.track : null;
   const faceMs = performance.now() - t;
 
@@ -160,7 +170,7 @@ async function detect(dv, buffer) {
   return pack(job, found, hands, pose, [imageMs, faceMs, handsMs, poseMs]);
 }
 
-function findFace(px, W, H, C, track, pose, fullImage) {
+function findFace(px, W, H, track, pose, fullImage) {
   const whole = { x: 0, y: 0, width: W, height: H };
   const tries = [];
   if (track) tries.push(square(track, TRACK_SCALE));
@@ -168,7 +178,7 @@ function findFace(px, W, H, C, track, pose, fullImage) {
   if (pose) tries.push(square(boundingBox(pose.slice(0, 11), W, H), POSE_HEAD_SCALE));
   tries.push(...searchTiles(W, H));
   for (const roi of tries.slice(0, MAX_FACE_TRIES)) {
-    const image = roi === whole ? fullImage() : toImageData(px, W, H, C, roi);
+    const image = roi === whole ? fullImage() : toImageData(px, W, H, roi);
     const marks = faceLandmarker.detect(image).faceLandmarks[0];
     if (!marks) continue;
     const face = marks.map((p) => ({
@@ -221,24 +231,15 @@ function boundingBox(points, W, H) {
   return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
 }
 
-/** RGBA ImageData of a whole-pixel box of an RGB or RGBA frame; parts past the frame's edges are opaque black. */
-function toImageData(px, W, H, C, box) {
+/** ImageData of a whole-pixel box of an RGBA frame; parts past the frame's edges are opaque black. */
+function toImageData(px, W, H, box) {
   const out = new Uint8ClampedArray(box.width * box.height * 4);
   new Uint32Array(out.buffer).fill(0xff000000);
   const x0 = Math.max(0, box.x), x1 = Math.min(W, box.x + box.width);
   const y0 = Math.max(0, box.y), y1 = Math.min(H, box.y + box.height);
   for (let y = y0; y < y1; y++) {
-    let s = (y * W + x0) * C;
-    let d = ((y - box.y) * box.width + (x0 - box.x)) * 4;
-    if (C === 4) {
-      out.set(px.subarray(s, s + (x1 - x0) * 4), d);
-      continue;
-    }
-    for (let x = x0; x < x1; x++, s += 3, d += 4) {
-      out[d] = px[s];
-      out[d + 1] = px[s + 1];
-      out[d + 2] = px[s + 2];
-    }
+    const s = (y * W + x0) * 4;
+    out.set(px.subarray(s, s + (x1 - x0) * 4), ((y - box.y) * box.width + (x0 - box.x)) * 4);
   }
   return new ImageData(out, box.width, box.height);
 }
@@ -294,5 +295,61 @@ function pack(job, found, hands, pose, ms) {
   }
   if (pose) points(pose, true);
   return buffer;
+}
+`;
+
+/**
+ * The frame worker: polls Node for its messages one HTTP response at a time (browser.ts answers a poll as soon as a
+ * message is queued) and passes them to the page in order, a frame's RGB pixels widened to RGBA.
+ */
+export const WORKER_SCRIPT = String.raw`
+const HEADER_BYTES = 72;
+const url = new URL('frames' + location.search, location.href);
+
+(async () => {
+  for (;;) {
+    let response;
+    try {
+      response = await fetch(url, { cache: 'no-store' });
+      // 204: the poll was idle too long and is simply asked again.
+      if (response.status === 204) continue;
+      if (!response.ok) {
+        // The session is over (or the page is confused): nothing more will come.
+        postMessage({ failure: 'HTTP ' + response.status });
+        return;
+      }
+      forward(await response.arrayBuffer());
+    } catch (err) {
+      postMessage({ failure: String((err && err.message) || err) });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+})();
+
+function forward(buffer) {
+  const dv = new DataView(buffer);
+  if (dv.getUint32(0, true) !== 1) {
+    postMessage({ head: buffer }, [buffer]);
+    return;
+  }
+  const W = dv.getUint32(12, true);
+  const H = dv.getUint32(16, true);
+  const C = dv.getUint32(20, true);
+  const head = buffer.slice(0, HEADER_BYTES);
+  const bytes = buffer.byteLength - HEADER_BYTES;
+  if (bytes !== W * H * C || (C !== 3 && C !== 4)) {
+    postMessage({ head, error: 'frame has ' + bytes + ' bytes, not ' + W + '×' + H + '×' + C }, [head]);
+    return;
+  }
+  const rgba = C === 4 ? new Uint8ClampedArray(buffer, HEADER_BYTES) : widen(new Uint8Array(buffer, HEADER_BYTES), W * H);
+  postMessage({ head, rgba }, [head, rgba.buffer]);
+}
+
+/** RGB → opaque RGBA, a pixel per 32-bit store (little-endian: R is the low byte). */
+function widen(rgb, pixels) {
+  const out = new Uint8ClampedArray(pixels * 4);
+  const words = new Uint32Array(out.buffer);
+  for (let i = 0, s = 0; i < pixels; i++, s += 3) words[i] = 0xff000000 | (rgb[s + 2] << 16) | (rgb[s + 1] << 8) | rgb[s];
+  return out;
 }
 `;

@@ -1,7 +1,9 @@
 /**
- * The binary WebSocket protocol between Node and the detection page (src/landmarks/page.ts mirrors it in browser
- * JavaScript). Little-endian throughout. Node sends each frame once; the page handles messages strictly in arrival
- * order and answers every frame with one result (or one JSON error), so replies come back in the order sent.
+ * The binary protocol between Node and the detection page (src/landmarks/page.ts mirrors it in browser JavaScript).
+ * Little-endian throughout. Node → page: each message is the body of one HTTP response to the page's frame worker,
+ * which polls `frames?session=N` one request at a time (src/landmarks/browser.ts); page → Node: WebSocket messages.
+ * Node sends each frame once; the page handles messages strictly in arrival order and answers every frame with one
+ * result (or one JSON error), so replies come back in the order sent.
  *
  * Frame (Node → page):
  *   u32 kind=1 | u32 job | u32 stream (0 = independent still) | u32 width | u32 height | u32 channels (3 RGB, 4 RGBA)
@@ -12,8 +14,8 @@
  *   u32 kind=1 | u32 job | u32 facePoints | u32 hands | u32 posePoints | u32 hasFace | f32×4 ms (image, face, hands,
  *   pose) | f64×4 face region (px) | f64×4 track box (px) | f32 face x,y,z… | per hand f32 handedness (0 Left,
  *   1 Right), score, 21 × x,y,z | f32 pose x,y,z,visibility,presence…
- * Text messages are JSON: `{op:'init', models}` → `{op:'ready'}` or `{op:'failed', message}`; a frame that fails
- * is answered `{op:'error', job, message}`.
+ * Text messages (WebSocket, both ways) are JSON: `{op:'init', models}` → `{op:'ready'}` or `{op:'failed', message}`;
+ * a frame that fails is answered `{op:'error', job, message}`.
  */
 import type { FrameLandmarks, HandLandmarks, Landmark, PixelBox } from './types.js';
 
