@@ -1,14 +1,18 @@
 /**
- * The whole pipeline against its backbone alone, on the first 2 s (48 frames at 24 fps) of a How2Sign clip
- * (1280×720):
+ * The whole pipeline against the work it cannot avoid, on the first 2 s (48 frames at 24 fps) of a How2Sign clip
+ * (1280×720), every case timed in the same command:
  * - backbone alone: a raw OnnxSession (src/graph/session.ts, the same settings the backbone uses) on the frames
  *   already decoded and preprocessed, every `stride`-th one, in batches of the pipeline's batch size;
- * - the pipeline: `Pipeline.run` end to end, what `signweave translate` runs (decoding, backbone, MediaPipe face
- *   landmarks and lip crops in Chromium, the three experts, the router, fusion and CTC decoding, then the English
- *   decoder: stories260K through node-llama-cpp, 1 CPU thread, greedy, up to 64 tokens), feature cache off, stages
- *   loaded by a warm-up run first (its load time is reported);
- * at frame strides 1, 2 and 4: the overhead beyond the backbone, and the real-time factor (seconds of compute per
- * second of 24 fps video; < 1 is faster than real time). Each case's two timings alternate within every run.
+ * - landmarks alone: the landmark branch as the pipeline runs it (ffmpeg decoding every `stride`-th frame at the
+ *   config's maxSide, MediaPipe face landmarks in Chromium, lip crops);
+ * - the pipeline, preset no-lipreading: `Pipeline.run` end to end (decoding, backbone, sign and fingerspelling
+ *   experts, router, fusion, CTC, then the English decoder: stories260K through node-llama-cpp, 1 CPU thread, greedy,
+ *   up to 64 tokens) — its overhead over the backbone alone is the issue's goal (< 10 %);
+ * - the pipeline, preset full (adds the landmark branch and the lipreading expert), against backbone + landmarks
+ *   run back to back (the branches overlap in the pipeline, so this can be below 0 %);
+ * feature cache off, stages loaded by a warm-up run first (its load time is reported); at frame strides 1, 2 and 4:
+ * the overheads, and the real-time factor (seconds of compute per second of 24 fps video; < 1 is faster than real
+ * time). The cases alternate within every run.
  *
  * Backbone: the DINOv2 ViT-S/14 graph (../shared/models/dinov2-vits14-arch) with synthetic weights written once to
  * the temp folder, when ../shared has the graph and its weight tool; otherwise the tiny demo ViT (56×56, one layer),
@@ -19,12 +23,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HF_MODEL_FILE, loadBackbone } from '../src/backbone/index.js';
 import { OnnxSession } from '../src/graph/session.js';
 import { float32 } from '../src/graph/tensor.js';
 import { createPipeline, DEMO_DECODER_SETTINGS, initDemoPipeline, resolvePipelineConfig, type PipelineResult } from '../src/pipeline/index.js';
+import { extractLipCrops, LandmarkExtractor } from '../src/landmarks/index.js';
 import { decodeVideo, frameToTensor, parseImageProcessorConfig } from '../src/video/index.js';
 import { sharedPath } from '../test/helpers/shared.js';
 import { benchArgs, printReport } from './harness.js';
@@ -76,6 +81,10 @@ type Row = Record<string, string | number>;
 
 /** Tokens generated, or why there is no English (an untrained demo can fuse an empty pseudo-gloss). */
 const englishOf = (r: PipelineResult): string => (r.english?.failure ? `none (${r.english.failure})` : `${r.english?.generatedTokens} tokens`);
+const pct = (x: number, base: number): string => `${round((100 * (x - base)) / base, 1)}%`;
+const faceModel = base.landmarks!.face.model;
+await using extractor = await LandmarkExtractor.create({ face: { modelPath: faceModel }, chromiumPath: base.landmarks!.chromium, inFlight: base.landmarks!.inFlight });
+const lipSize = 96;
 const rows: Row[] = [];
 for (const stride of [1, 2, 4]) {
   const kept = decoded.filter((_, i) => i % stride === 0);
@@ -87,41 +96,51 @@ for (const stride of [1, 2, 4]) {
       await raw.run({ [info.inputName]: float32(pixels.slice(i * per, (i + n) * per), [n, 3, height, width]) }, [info.outputName]);
     }
   };
-  const config = { ...base, backbone: { ...base.backbone, stride, batch: BATCH }, cache: { enabled: false } };
-  await using pipeline = await createPipeline(config, { threads });
-  let result: PipelineResult | undefined;
-  const whole = async () => {
-    result = await pipeline.run(clip, { end: SECONDS });
+  const landmarksAlone = async () => {
+    const frames = decodeVideo(clip, { end: SECONDS, stride, maxSide: base.video?.maxSide });
+    let n = 0;
+    for await (const _ of extractLipCrops(extractor, frames, { size: lipSize })) n++;
+    if (n !== kept.length) throw new Error(`the landmark branch saw ${n} frames, not ${kept.length}`);
   };
+  const config = { ...base, backbone: { ...base.backbone, stride, batch: BATCH }, cache: { enabled: false } };
+  await using noLips = await createPipeline(config, { threads, preset: 'no-lipreading' });
+  await using full = await createPipeline(config, { threads });
+  const results: Record<string, PipelineResult> = {};
+  const cases: [string, () => Promise<unknown>][] = [
+    ['backbone', backboneAlone],
+    ['landmarks', landmarksAlone],
+    ['no-lipreading', async () => (results['no-lipreading'] = await noLips.run(clip, { end: SECONDS }))],
+    ['full', async () => (results.full = await full.run(clip, { end: SECONDS }))],
+  ];
   // Warm-up: loads the stages (and JIT).
-  await backboneAlone();
-  await whole();
-  const loadMs = result!.timings.load;
-  const seconds: [number[], number[]] = [[], []];
+  for (const [, run] of cases) await run();
+  const loadMs = results.full.timings.load;
+  const seconds: number[][] = cases.map(() => []);
   for (let r = 0; r < args.runs; r++) {
-    for (let k = 0; k < 2; k++) {
-      const c = (r + k) % 2;
+    for (let k = 0; k < cases.length; k++) {
+      const c = (r + k) % cases.length;
       const t = process.hrtime.bigint();
-      await (c === 0 ? backboneAlone() : whole());
+      await cases[c][1]();
       seconds[c].push(Number(process.hrtime.bigint() - t) / 1e9);
     }
   }
-  const [b, p] = seconds.map(median);
-  const t = result!.timings;
+  const [b, l, p0, p1] = seconds.map(median);
+  const t = results.full.timings;
   rows.push({
     stride,
     'fps analysed': 24 / stride,
     frames: kept.length,
-    'backbone alone s': round(b, 3),
-    'pipeline s': round(p, 3),
-    overhead: `${round((100 * (p - b)) / b, 1)}%`,
     'RTF backbone': round(b / SECONDS, 3),
-    'RTF translate': round(p / SECONDS, 3),
+    'RTF landmarks': round(l / SECONDS, 3),
+    'RTF no-lipreading': round(p0 / SECONDS, 3),
+    'overhead vs backbone': pct(p0, b),
+    'RTF full': round(p1 / SECONDS, 3),
+    'overhead vs backbone + landmarks': pct(p1, b + l),
     'load s': round(loadMs / 1000, 2),
-    'last run ms (backbone | landmarks | experts | router | fusion | decoder)': [t.backbone, t.landmarks, t.sign + (t.fingerspell ?? 0) + (t.lipread ?? 0), t.router, t.fusion, t.decoder]
+    'full, last run ms (backbone | landmarks | experts | router | fusion | decoder)': [t.backbone, t.landmarks, t.sign + (t.fingerspell ?? 0) + (t.lipread ?? 0), t.router, t.fusion, t.decoder]
       .map((x) => Math.round(x ?? 0))
       .join(' | '),
-    English: englishOf(result!),
+    English: englishOf(results.full),
   });
 }
 await raw.dispose();
@@ -133,7 +152,8 @@ const setup = {
   backbone: realBackbone ? 'DINOv2 ViT-S/14 graph, synthetic weights (224×224)' : 'tiny demo ViT (56×56, 1 layer; no ../shared DINOv2 graph)',
   clip: `${clip.split('/').pop()}, first ${SECONDS} s (1280×720, 24 fps)`,
   batch: BATCH,
-  landmarks: `MediaPipe face, frames at maxSide ${base.video?.maxSide}`,
+  landmarks: `MediaPipe face, frames at maxSide ${base.video?.maxSide}, lip crops ${lipSize}² (alone)`,
+  load: `load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} at the end`,
   bundles: 'untrained demo bundles',
   decoder: `stories260K (../shared), ${JSON.stringify(DEMO_DECODER_SETTINGS)}, greedy, up to 64 tokens`,
 };

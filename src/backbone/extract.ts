@@ -9,11 +9,11 @@ import { SignweaveInputError } from '../errors.js';
 import type { Sequence, VideoFrame } from '../types.js';
 import { decodeVideo } from '../video/decode.js';
 import { probeVideo, type ToolOptions, type VideoInfo, type VideoSource } from '../video/probe.js';
-import { featureCacheKey, type FeatureCache } from './cache.js';
+import { featureCacheKey, type FeatureCache, type FeatureKeyParts } from './cache.js';
 import type { Backbone, BackboneInfo } from './types.js';
 
 export type FeatureProgress =
-  /** Frames decoded so far; `total` is estimated from the container until decoding ends. */
+  /** Frames decoded so far (the kept, every `stride`-th, frames: ffmpeg drops the others); `total` is estimated from the container until decoding ends. */
   | { type: 'decode'; done: number; total: number }
   /** Frames embedded so far (of the kept, every `stride`-th, frames). */
   | { type: 'embed'; done: number; total: number }
@@ -27,7 +27,7 @@ export interface ExtractOptions extends ToolOptions {
   start?: number;
   /** Seconds from the file's start where the range ends, exclusive (default: the end of the video). */
   end?: number;
-  /** Keep every Nth decoded frame, starting with the first (default 1); the result's fps is the video's / stride. */
+  /** Keep every Nth frame, starting with the first (default 1; ffmpeg drops the others); the result's fps is the video's / stride. */
   stride?: number;
   /** Frames per backbone run (default 4). */
   batch?: number;
@@ -63,62 +63,114 @@ function expectedFrames(info: VideoInfo, start: number | undefined, end: number 
   return Math.max(1, Math.round(span * info.fps));
 }
 
-export async function extractFeatures(video: VideoSource, backbone: Backbone, options: ExtractOptions = {}): Promise<FeatureSequence> {
-  const stride = positiveInt(options.stride ?? 1, 'stride');
-  const batch = positiveInt(options.batch ?? 4, 'batch');
-  const { start, end, signal, onProgress, cache } = options;
+/** What features are asked for: the video range and stride (the cache key's request part). */
+export interface FeatureRequest {
+  video: VideoSource;
+  start?: number;
+  end?: number;
+  stride: number;
+}
+
+type About = Pick<FeatureSequence, 'source' | 'backbone'>;
+
+function about(request: FeatureRequest, backbone: Backbone): About {
   const { kind, source, sha256, runtime, dim } = backbone.info;
-  const about = {
-    source: { video, start, end, stride },
-    backbone: { kind, source, sha256, runtime, dim },
-  };
+  const { video, start, end, stride } = request;
+  return { source: { video, start, end, stride }, backbone: { kind, source, sha256, runtime, dim } };
+}
 
-  let replaced: string | undefined;
-  const parts = cache ? await cache.keyParts(video, { start, end, stride }, backbone.info, signal) : undefined;
-  if (cache && parts) {
-    const key = featureCacheKey(parts);
-    const lookup = cache.get(key);
-    if (lookup.status === 'hit') {
-      const { data, shape, fps, frameIndices, times } = lookup.features;
-      onProgress?.({ type: 'cache-hit', done: shape[0], total: shape[0] });
-      return { data, shape, fps, frameIndices, times, ...about, cache: { status: 'hit', key, path: lookup.path } };
-    }
-    if (lookup.status === 'invalid') {
-      replaced = `${lookup.path}: ${lookup.reason}`;
-      onProgress?.({ type: 'cache-invalid', path: lookup.path, reason: lookup.reason });
-    }
-  }
+/** A cache lookup: the features on a hit, else what storing them needs (and the entry that failed its checks). */
+export type CachedLookup =
+  | { hit: FeatureSequence }
+  | { hit?: undefined; parts: FeatureKeyParts; invalid?: { path: string; reason: string } };
 
-  const info = await probeVideo(video, options);
-  const expected = expectedFrames(info, start, end);
-  const expectedRows = Math.ceil(expected / stride);
+export async function lookupFeatures(cache: FeatureCache, request: FeatureRequest, backbone: Backbone, signal?: AbortSignal): Promise<CachedLookup> {
+  const parts = await cache.keyParts(request.video, request, backbone.info, signal);
+  const key = featureCacheKey(parts);
+  const lookup = cache.get(key);
+  if (lookup.status === 'hit') return { hit: { ...lookup.features, ...about(request, backbone), cache: { status: 'hit', key, path: lookup.path } } };
+  return { parts, ...(lookup.status === 'invalid' ? { invalid: { path: lookup.path, reason: lookup.reason } } : {}) };
+}
+
+export interface EmbedOptions {
+  batch: number;
+  /** The video's frame rate (the features' is this / stride). */
+  fps: number;
+  /** Where to store the result (a missed `lookupFeatures`). */
+  cache?: { cache: FeatureCache; lookup: Extract<CachedLookup, { hit?: undefined }> };
+  /** After every batch: the frames embedded so far. */
+  onEmbedded?: (done: number) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Embeds frames as they arrive, `batch` at a time (frames already preprocessed and strided, as `decodeVideo` gives
+ * them); each row keeps its frame's index in the range and its time. The pipeline feeds it one output of the run's
+ * shared decode; `extractFeatures` feeds it a decode of its own.
+ */
+export async function embedFrames(frames: AsyncIterable<VideoFrame>, backbone: Backbone, request: FeatureRequest, options: EmbedOptions): Promise<FeatureSequence> {
+  const { dim, source } = backbone.info;
   const rows: Float32Array[] = [];
   const frameIndices: number[] = [];
   const times: number[] = [];
   let pending: VideoFrame[] = [];
-  let decoded = 0;
-  let embedded = 0;
-
   const flush = async (): Promise<void> => {
     if (pending.length === 0) return;
     const out = await backbone.embed(pending);
-    if (out.length !== pending.length * dim) {
-      throw new Error(`${source}: embed returned ${out.length} values for ${pending.length} frames of ${dim} features`);
-    }
+    if (out.length !== pending.length * dim) throw new Error(`${source}: embed returned ${out.length} values for ${pending.length} frames of ${dim} features`);
     rows.push(out);
     for (const f of pending) {
       frameIndices.push(f.index);
       times.push(f.time);
     }
-    embedded += pending.length;
     pending = [];
-    onProgress?.({ type: 'embed', done: embedded, total: Math.max(expectedRows, embedded) });
-    signal?.throwIfAborted();
+    options.onEmbedded?.(frameIndices.length);
+    options.signal?.throwIfAborted();
   };
+  for await (const frame of frames) {
+    pending.push(frame);
+    if (pending.length === options.batch) await flush();
+  }
+  await flush();
 
+  const T = frameIndices.length;
+  const data = new Float32Array(T * dim);
+  let offset = 0;
+  for (const r of rows) {
+    data.set(r, offset);
+    offset += r.length;
+  }
+  const features = { data, shape: [T, dim] as [number, number], fps: options.fps / request.stride, frameIndices, times };
+  const described = { ...features, ...about(request, backbone) };
+  if (!options.cache) return { ...described, cache: { status: 'off' } };
+  const { cache, lookup } = options.cache;
+  const { video } = request;
+  const absolute = typeof video === 'string' ? resolve(video) : { frames: resolve(video.frames), fps: video.fps };
+  const path = cache.put(lookup.parts, features, { video: absolute, backbone: backbone.info });
+  const replaced = lookup.invalid && `${lookup.invalid.path}: ${lookup.invalid.reason}`;
+  return { ...described, cache: { status: 'stored', key: featureCacheKey(lookup.parts), path, replaced } };
+}
+
+export async function extractFeatures(video: VideoSource, backbone: Backbone, options: ExtractOptions = {}): Promise<FeatureSequence> {
+  const stride = positiveInt(options.stride ?? 1, 'stride');
+  const batch = positiveInt(options.batch ?? 4, 'batch');
+  const { start, end, signal, onProgress, cache } = options;
+  const request = { video, start, end, stride };
+
+  const lookup = cache ? await lookupFeatures(cache, request, backbone, signal) : undefined;
+  if (lookup?.hit) {
+    const T = lookup.hit.shape[0];
+    onProgress?.({ type: 'cache-hit', done: T, total: T });
+    return lookup.hit;
+  }
+  if (lookup?.invalid) onProgress?.({ type: 'cache-invalid', ...lookup.invalid });
+
+  const info = await probeVideo(video, options);
+  const expectedRows = Math.ceil(expectedFrames(info, start, end) / stride);
   const decoder = decodeVideo(video, {
     start,
     end,
+    stride,
     preprocess: backbone.info.preprocessing,
     signal,
     info,
@@ -126,26 +178,18 @@ export async function extractFeatures(video: VideoSource, backbone: Backbone, op
     ffprobePath: options.ffprobePath,
     threads: options.decodeThreads,
   });
-  for await (const frame of decoder) {
-    decoded++;
-    onProgress?.({ type: 'decode', done: decoded, total: Math.max(expected, decoded) });
-    if (frame.index % stride !== 0) continue;
-    pending.push(frame);
-    if (pending.length === batch) await flush();
-  }
-  await flush();
-  if (decoded !== expected) onProgress?.({ type: 'decode', done: decoded, total: decoded });
-  if (embedded !== expectedRows) onProgress?.({ type: 'embed', done: embedded, total: embedded });
-
-  const data = new Float32Array(embedded * dim);
-  let offset = 0;
-  for (const r of rows) {
-    data.set(r, offset);
-    offset += r.length;
-  }
-  const features = { data, shape: [embedded, dim] as [number, number], fps: info.fps / stride, frameIndices, times };
-  if (!cache || !parts) return { ...features, ...about, cache: { status: 'off' } };
-  const absolute = typeof video === 'string' ? resolve(video) : { frames: resolve(video.frames), fps: video.fps };
-  const path = cache.put(parts, features, { video: absolute, backbone: backbone.info });
-  return { ...features, ...about, cache: { status: 'stored', key: featureCacheKey(parts), path, replaced } };
+  let decoded = 0;
+  const counted = (async function* () {
+    for await (const frame of decoder) {
+      decoded++;
+      onProgress?.({ type: 'decode', done: decoded, total: Math.max(expectedRows, decoded) });
+      yield frame;
+    }
+  })();
+  const onEmbedded = (done: number) => onProgress?.({ type: 'embed', done, total: Math.max(expectedRows, done) });
+  const features = await embedFrames(counted, backbone, request, { batch, fps: info.fps, cache: cache && lookup && { cache, lookup }, onEmbedded, signal });
+  // The container's frame count is an estimate; the last events carry the true totals.
+  if (decoded !== expectedRows) onProgress?.({ type: 'decode', done: decoded, total: decoded });
+  if (features.shape[0] !== expectedRows) onProgress?.({ type: 'embed', done: features.shape[0], total: features.shape[0] });
+  return features;
 }

@@ -3,7 +3,7 @@ export type { Backbone, BackboneInfo } from './types.js';
 export { loadBackbone, type LoadBackboneOptions } from './load.js';
 export { HfBackbone, HF_INPUT_NAME, HF_MODEL_FILE, HF_OUTPUT_NAME, sharedOnnxRuntimePath, type HfBackboneOptions } from './hf.js';
 export { OnnxBackbone, type OnnxBackboneOptions } from './onnx.js';
-export { extractFeatures, type ExtractOptions, type FeatureProgress, type FeatureSequence } from './extract.js';
+export { embedFrames, extractFeatures, lookupFeatures, type CachedLookup, type EmbedOptions, type ExtractOptions, type FeatureProgress, type FeatureRequest, type FeatureSequence } from './extract.js';
 export {
   clearCache,
   defaultFeatureCacheDir,

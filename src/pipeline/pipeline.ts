@@ -16,7 +16,7 @@
  */
 import { statSync } from 'node:fs';
 import { FeatureCache } from '../backbone/cache.js';
-import { extractFeatures, type FeatureProgress, type FeatureSequence } from '../backbone/extract.js';
+import { embedFrames, lookupFeatures, type FeatureSequence } from '../backbone/extract.js';
 import { loadBackbone } from '../backbone/load.js';
 import type { Backbone } from '../backbone/types.js';
 import { loadFusionBundle, type FusionBundle } from '../bundles/fusion.js';
@@ -33,8 +33,8 @@ import { SignExpert } from '../experts/sign/index.js';
 import { ONNX_RUNTIME_VERSION } from '../graph/session.js';
 import { extractLipCrops, LandmarkExtractor, type LipCrop } from '../landmarks/index.js';
 import { Router } from '../router/router.js';
-import type { TimedToken, VideoFrame } from '../types.js';
-import { decodeVideo } from '../video/decode.js';
+import type { TimedToken } from '../types.js';
+import { decodeVideoSplit } from '../video/decode.js';
 import { parseImageProcessorConfig } from '../video/preprocess.js';
 import { probeVideo, sourcePath, type VideoInfo, type VideoSource } from '../video/probe.js';
 import { SIGNWEAVE_VERSION } from '../version.js';
@@ -101,9 +101,11 @@ function framesInRange(info: VideoInfo, start: number | undefined, end: number |
   return Math.max(1, Math.round((Math.min(end ?? videoEnd, videoEnd) - Math.max(start ?? 0, info.startTime)) * info.fps));
 }
 
-async function* everyNth(frames: AsyncIterable<VideoFrame>, stride: number): AsyncGenerator<VideoFrame> {
-  for await (const frame of frames) if (frame.index % stride === 0) yield frame;
-}
+/** Frames per backbone run when the config leaves it out (as `extractFeatures`). */
+const DEFAULT_BATCH = 4;
+
+/** Lip-branch frames read ahead of MediaPipe (which keeps its own frames in flight): decoupling, not a backlog. */
+const LIP_FRAME_QUEUE = 4;
 
 /** Rejects with the signal's reason as soon as it aborts, else settles as `work` does (which keeps running). */
 function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -362,13 +364,29 @@ export class Pipeline implements AsyncDisposable {
       return [value, performance.now() - t];
     };
 
+    // One ffmpeg decode feeds both branches (the backbone's preprocessed input and the landmark branch's frame, split
+    // in ffmpeg), and only every `stride`-th frame is converted at all. A cache hit leaves the landmark branch alone.
+    const batch = this.config.backbone.batch ?? DEFAULT_BATCH;
+    const request = { video, start, end, stride };
+    const cached = this.cache ? await lookupFeatures(this.cache, request, stages.backbone, signal) : undefined;
+    if (cached?.hit) report({ stage: 'backbone', done: cached.hit.shape[0], total: cached.hit.shape[0], cached: true });
+    const withLips = !!(stages.extractor && stages.lipread);
+    const range = { start, end, stride, info, signal, ...tools };
+    const lipFrames = { maxSide: this.config.video?.maxSide, queue: LIP_FRAME_QUEUE };
+    const outputs = [...(cached?.hit ? [] : [{ preprocess: stages.backbone.info.preprocessing, queue: 2 * batch }]), ...(withLips ? [lipFrames] : [])];
+    const decoders = outputs.length ? decodeVideoSplit(video, range, outputs) : [];
+    const [backboneFrames, landmarkFrames] = cached?.hit ? [undefined, decoders[0]] : decoders;
+
     const manual = async () => {
-      const onProgress = (e: FeatureProgress): void => {
-        if (e.type === 'decode') report({ stage: 'decode', done: e.done, total: e.total });
-        else if (e.type === 'embed' || e.type === 'cache-hit') report({ stage: 'backbone', done: e.done, total: e.total, cached: e.type === 'cache-hit' });
-      };
-      const { batch } = this.config.backbone;
-      const [features, backboneMs] = await timed(() => extractFeatures(video, stages.backbone, { start, end, stride, batch, cache: this.cache, signal, onProgress, ...tools }));
+      const [features, backboneMs] = await timed(async () => {
+        if (cached?.hit) return cached.hit;
+        const onEmbedded = (done: number) => {
+          report({ stage: 'decode', done, total: Math.max(rowsExpected, done) });
+          report({ stage: 'backbone', done, total: Math.max(rowsExpected, done), cached: false });
+        };
+        const cache = this.cache && cached && { cache: this.cache, lookup: cached };
+        return embedFrames(backboneFrames!, stages.backbone, request, { batch, fps: info.fps, cache, onEmbedded, signal });
+      });
       const [sign, signMs] = await timed(() => stages.sign.expert.run(features, stages.sign.decode));
       expertDone('sign');
       const fs = stages.fingerspell;
@@ -382,11 +400,10 @@ export class Pipeline implements AsyncDisposable {
       const t = performance.now();
       const { size, channels } = stage.expert.bundle.manifest.input;
       const { padding, smoothing } = this.config.landmarks?.lips ?? {};
-      const frames = everyNth(decodeVideo(video, { start, end, maxSide: this.config.video?.maxSide, info, signal, ...tools }), stride);
       const crops: LipCrop[] = [];
       let faces = 0;
       const onProgress = (n: number) => report({ stage: 'landmarks', done: n, total: Math.max(rowsExpected, n), faces });
-      for await (const { crop } of extractLipCrops(extractor, frames, { size, grayscale: channels === 1, padding, smoothing, signal })) {
+      for await (const { crop } of extractLipCrops(extractor, landmarkFrames!, { size, grayscale: channels === 1, padding, smoothing, signal })) {
         crops.push(crop);
         if (crop.face) faces++;
         onProgress(crops.length);
@@ -406,8 +423,8 @@ export class Pipeline implements AsyncDisposable {
       });
     const branches = await Promise.allSettled([
       stopOnFailure(manual()),
-      stages.extractor && stages.lipread ? stopOnFailure(lips(stages.extractor, stages.lipread)) : Promise.resolve(null),
-    ] as const);
+      withLips ? stopOnFailure(lips(stages.extractor!, stages.lipread!)) : Promise.resolve(null),
+    ] as const).finally(() => Promise.all(decoders.map((d) => d.dispose())));
     const failure = branches.find((b) => b.status === 'rejected');
     if (failure) throw failure.reason;
     const m = (branches[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof manual>>>).value;

@@ -83,12 +83,12 @@ describe('extractFeatures on a How2Sign clip (1280×720, 24 fps, 102 frames) wit
     await extractFeatures(HOW2SIGN_CLIP, backbone, { end: 1, stride: 5, batch: 2, onProgress: (e) => events.push(e) });
     const decode = events.filter((e) => e.type === 'decode');
     const embed = events.filter((e) => e.type === 'embed');
-    assert.equal(decode.length, 24);
+    // ffmpeg drops the frames the stride skips: 5 of the second's 24 frames are decoded.
     assert.deepEqual(
       decode.map((e) => e.done),
-      Array.from({ length: 24 }, (_, i) => i + 1),
+      [1, 2, 3, 4, 5],
     );
-    assert.deepEqual(decode.at(-1), { type: 'decode', done: 24, total: 24 });
+    assert.deepEqual(decode.at(-1), { type: 'decode', done: 5, total: 5 });
     assert.deepEqual(
       embed.map((e) => e.done),
       [2, 4, 5],
