@@ -1,6 +1,6 @@
 /**
  * A GGUF v3 writer: the file format llama.cpp (and so node-llama-cpp) loads. The tests write LoRA adapters with it,
- * and the LLaMA signweave trains is exported with it (src/llm/llama-gguf.ts: F32 or F16 tensors; the keys and tensor
+ * and the LLaMA signweave trains is exported with it (src/train/llama-gguf.ts: F32 or F16 tensors; the keys and tensor
  * names llama.cpp needs are in ../shared/design/notes.md, "GGUF for a LLaMA trained here").
  *
  * Layout (ggml's docs/gguf.md), all little-endian: magic `GGUF`, version 3, tensor count (u64), metadata count (u64);

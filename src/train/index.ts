@@ -103,3 +103,4 @@ export {
   type LlamaArchitecture,
   type TextPair,
 } from './llama.js';
+export { exportLlamaGguf, type LlamaGgufOptions } from './llama-gguf.js';

@@ -3,7 +3,7 @@
  * graph builder — token embedding, per layer RMSNorm, causal multi-head attention with RoPE and optional grouped
  * query heads, RMSNorm, SwiGLU feed-forward — and the `decoder` training task over (pseudo-gloss, English) pairs.
  *
- * The graph is llama.cpp's computation, so the weights export to GGUF unchanged in meaning (src/llm/llama-gguf.ts):
+ * The graph is llama.cpp's computation, so the weights export to GGUF unchanged in meaning (src/train/llama-gguf.ts):
  * parameters carry llama.cpp's tensor names (`blk.0.attn_q.weight`, stored `[in, out]` as src/graph/modules.ts stores
  * Linear weights), and RoPE rotates adjacent pairs (2j, 2j+1) with θ_j = pos · base^(−2j/headDim), llama.cpp's
  * "llama" layout.
@@ -18,7 +18,7 @@ import { SignweaveInputError } from '../errors.js';
 import { LOGITS_OUTPUT } from '../experts/shared.js';
 import type { GraphBuilder, ParamSpec, Value } from '../graph/builder.js';
 import { float32, int64, type HostTensor } from '../graph/tensor.js';
-import { exportLlamaGguf } from '../llm/llama-gguf.js';
+import { exportLlamaGguf } from './llama-gguf.js';
 import type { LlamaTokenizer } from '../llm/tokenizer.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { GraphDefinition } from './autodiff.js';

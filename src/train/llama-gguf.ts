@@ -10,11 +10,11 @@
  */
 import { createHash } from 'node:crypto';
 import { SignweaveInputError } from '../errors.js';
-import { checkLlamaArchitecture, llamaParameters, type LlamaArchitecture } from '../train/llama.js';
+import { checkLlamaArchitecture, llamaParameters, type LlamaArchitecture } from './llama.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { encodeGguf, type GgufMetadataEntry, type GgufTensor } from './gguf.js';
-import type { LlamaTokenizer } from './tokenizer.js';
-import { TRAINED_DECODER_FORMAT, TRAINED_GGUF_KEYS } from './trained-format.js';
+import { encodeGguf, type GgufMetadataEntry, type GgufTensor } from '../llm/gguf.js';
+import type { LlamaTokenizer } from '../llm/tokenizer.js';
+import { TRAINED_DECODER_FORMAT, TRAINED_GGUF_KEYS } from '../llm/trained-format.js';
 
 export interface LlamaGgufOptions {
   architecture: LlamaArchitecture;
