@@ -12,7 +12,7 @@ import { readGgufFileInfo, type Token } from 'node-llama-cpp';
 import { GraphBuilder, initialValues } from '../../src/graph/builder.js';
 import { OnnxSession } from '../../src/graph/session.js';
 import { int64 } from '../../src/graph/tensor.js';
-import { exportLlamaGguf } from '../../src/llm/llama-gguf.js';
+import { exportLlamaGguf } from '../../src/train/llama-gguf.js';
 import { getLlamaRuntime, type LlamaRuntime } from '../../src/llm/runtime.js';
 import { trainTokenizer, type LlamaTokenizer } from '../../src/llm/tokenizer.js';
 import { TRAINED_DECODER_FORMAT } from '../../src/llm/trained-format.js';

@@ -7,7 +7,7 @@ import { readGgufFileInfo } from 'node-llama-cpp';
 import { GraphBuilder } from '../../src/graph/builder.js';
 import { OnnxSession } from '../../src/graph/session.js';
 import { int64, type HostTensor } from '../../src/graph/tensor.js';
-import { exportLlamaGguf } from '../../src/llm/llama-gguf.js';
+import { exportLlamaGguf } from '../../src/train/llama-gguf.js';
 import { trainTokenizer } from '../../src/llm/tokenizer.js';
 import { buildTrainingGraph } from '../../src/train/autodiff.js';
 import { resolveTrainConfig } from '../../src/train/config.js';
