@@ -15,6 +15,7 @@ import { resolve } from 'node:path';
 import { SignweaveInputError } from '../errors.js';
 import { formatSchemaProblems, lazyValidator, schemaProblems, showValue, type SchemaProblem } from '../util/json-schema.js';
 import { readInputFile } from '../util/text-files.js';
+import type { LlamaArchitecture } from './llama.js';
 import { decaysByDefault, type ParamInfo } from './optim.js';
 
 export const TRAIN_FORMAT = 'signweave-train/1';
@@ -23,18 +24,7 @@ export const TRAIN_FORMAT = 'signweave-train/1';
 export const TRAIN_SCHEMA_ID = 'urn:signweave:schema:train:1';
 
 /** The decoder LLaMA's shape, less its vocabulary size (the trained tokenizer's). */
-export interface DecoderArchitectureConfig {
-  dim: number;
-  layers: number;
-  heads: number;
-  /** Key/value heads (fewer than `heads`: grouped-query attention). */
-  kvHeads: number;
-  ffnDim: number;
-  /** Longest `<s> gloss <sep> english </s>` sequence in tokens; longer pairs are skipped. */
-  maxLen: number;
-  ropeBase: number;
-  normEps: number;
-}
+export type DecoderArchitectureConfig = Omit<LlamaArchitecture, 'vocabSize'>;
 
 export interface DecoderConfig {
   architecture: DecoderArchitectureConfig;
