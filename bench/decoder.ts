@@ -1,71 +1,71 @@
 /**
- * The English decoder against node-llama-cpp called directly, on stories260K (1 thread, CPU, greedy, default prompt).
+ * The English decoder against node-llama-cpp called directly, on stories260K and on a decoder trained by signweave.
+ * Both models run the same cases (1 thread, CPU, greedy, default decoder settings):
  * - per sentence: signweave's `Decoder.translate` and a bare `LlamaCompletion` on a second context with the same
- *   settings, tokenising the same prompt text (the same tokens as `Decoder.tokenizePrompt`, checked) with `maxTokens`
- *   set to the number of tokens the decoder generated (it stops once a sentence is complete), so both generate the
- *   same text — checked — and differ only in what signweave adds (prompt layout, option handling, streaming stop
- *   checks, post-processing); the two alternate, the
- *   order swapping every run; reported: time to first token, decode speed (tokens after the first per second),
- *   tokens per second overall, and signweave's overhead (goal < 5 %);
+ *   settings, given the same prompt tokens as `Decoder.tokenizePrompt` (checked) — stories260K: the default prompt's
+ *   text tokenised; a trained model: `[bos] gloss [sep]` as it was trained — with `maxTokens` set to the number of
+ *   tokens the decoder generated (stories260K's decoder stops once a sentence is complete, a trained one at `</s>`), so
+ *   both generate the same text — checked — and differ only in what signweave adds (prompt layout, option handling,
+ *   streaming stop checks, post-processing); the two alternate, the order swapping every run; reported: time to first
+ *   token, decode speed (tokens after the first per second), tokens per second overall, and signweave's overhead
+ *   (goal < 5 %);
  * - `translateMany` over the same sentences with parallel 1 and 4 (one context, node-llama-cpp batching the
  *   sequences), alternating: sentences and generated tokens per second.
  * The inputs are the rule glosser's pseudo-gloss of the first How2Sign training sentences. Medians over the runs; a
  * warm-up run first fills each sequence's KV cache with the prompt's fixed head, as in real use.
+ * The trained model is `--trained <gguf>`, by default the shipped `models/signweave-decoder/decoder.gguf`; without
+ * either its section is skipped, with a note on stderr.
  *
- *   node --import tsx bench/decoder.ts [--runs 5] [--json]
+ *   node --import tsx bench/decoder.ts [--runs 5] [--trained <gguf>] [--json]
  */
-import { LlamaCompletion } from 'node-llama-cpp';
+import { basename, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { getModuleVersion, LlamaCompletion, type Token } from 'node-llama-cpp';
 import { RuleGlosser } from '../pseudogloss/rules.js';
-import { completionPrompt, createDecoder, resolvePrompt, type Decoder, type DecoderOutput } from '../src/decoder/index.js';
-import { getLlamaRuntime } from '../src/llm/runtime.js';
+import {
+  completionPrompt,
+  createDecoder,
+  resolvePrompt,
+  SHIPPED_DECODER_FILE,
+  shippedDecoderPath,
+  trainedPrompting,
+  type Decoder,
+  type DecoderOutput,
+} from '../src/decoder/index.js';
+import { trainedPromptTokens } from '../src/decoder/trained.js';
+import { getLlamaRuntime, type RuntimeModel } from '../src/llm/runtime.js';
 import { sharedPath } from '../test/helpers/shared.js';
-import { benchArgs, loadHow2SignTexts, printReport } from './harness.js';
+import { loadHow2SignTexts, printReport } from './harness.js';
 
-const args = benchArgs();
-const model = sharedPath('models', 'stories260K', 'stories260K.gguf');
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' },
+    trained: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const runs = Number(values.runs);
+if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
+
 const SENTENCES = 16;
 const THREADS = 1;
 const CONTEXT_SIZE = 1024;
+const PARALLEL = [1, 4] as const;
 const round = (x: number, digits: number): number => Number(x.toFixed(digits));
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 
-const glosser = new RuleGlosser();
-const glosses: string[] = [];
-for (const text of loadHow2SignTexts().slice(0, SENTENCES)) glosses.push((await glosser.gloss(text)).tokens.join(' '));
-
-const runtime = await getLlamaRuntime({ gpu: false, logLevel: 'error' });
-const settings = { model, runtime, threads: THREADS, contextSize: CONTEXT_SIZE } as const;
-const decoder = await createDecoder(settings);
-const loaded = await runtime.loadModel(model);
-const context = await loaded.model.createContext({ contextSize: CONTEXT_SIZE, threads: THREADS, sequences: 1 });
-const completion = new LlamaCompletion({ contextSequence: context.getSequence() });
-const sampling = decoder.provenance.sampling;
-
-const prompt = resolvePrompt();
-const bos = loaded.model.tokens.shouldPrependBosToken;
-for (const g of glosses) {
-  const same = loaded.model.tokenize(completionPrompt(prompt, g), false, bos ? 'trimLeadingSpace' : undefined);
-  if (same.join() !== decoder.tokenizePrompt(g).tokens.join()) throw new Error(`different prompt tokens for ${g}`);
+/** What node-llama-cpp is given for a gloss when called directly: the prompt tokens and its own stop triggers. */
+interface DirectPrompt {
+  tokens: (gloss: string) => Token[];
+  stopTriggers: string[];
 }
 
-/** One sentence through node-llama-cpp alone, as the decoder runs it: tokenise the same prompt text, generate. */
-async function direct(gloss: string, maxTokens: number): Promise<{ text: string; firstMs: number | null; totalMs: number }> {
-  const start = performance.now();
-  const tokens = loaded.model.tokenize(completionPrompt(prompt, gloss), false, bos ? 'trimLeadingSpace' : undefined);
-  let firstMs: number | null = null;
-  const res = await completion.generateCompletionWithMeta(tokens, {
-    maxTokens,
-    temperature: sampling.temperature,
-    topK: sampling.topK,
-    topP: sampling.topP,
-    seed: sampling.seed,
-    repeatPenalty: false,
-    customStopTriggers: ['\n'],
-    disableContextShift: true,
-    onTextChunk: () => (firstMs ??= performance.now() - start),
-  });
-  return { text: res.response, firstMs, totalMs: performance.now() - start };
+/** A model to bench and how to prompt it without signweave's Decoder. */
+interface ModelCase {
+  name: string;
+  loaded: RuntimeModel;
+  direct: DirectPrompt;
 }
 
 interface Sample {
@@ -74,46 +74,18 @@ interface Sample {
   tokens: number;
 }
 
-const warm = await decoder.translateMany(glosses);
-for (const [i, g] of glosses.entries()) await direct(g, warm[i].generatedTokens);
-const ours: Sample[][] = [];
-const theirs: Sample[][] = [];
-let mismatches = 0;
-for (let r = 0; r < args.runs; r++) {
-  const a: Sample[] = [];
-  const b: Sample[] = [];
-  for (const gloss of glosses) {
-    const viaDecoder = async (): Promise<DecoderOutput> => {
-      const out = await decoder.translate(gloss);
-      a.push({ firstMs: out.firstTokenMs ?? out.totalMs, totalMs: out.totalMs, tokens: out.generatedTokens });
-      return out;
-    };
-    const viaDirect = async (n: number): Promise<string> => {
-      const out = await direct(gloss, n);
-      b.push({ firstMs: out.firstMs ?? out.totalMs, totalMs: out.totalMs, tokens: n });
-      return out.text;
-    };
-    let out: DecoderOutput;
-    let text: string;
-    if (r % 2 === 0) {
-      out = await viaDecoder();
-      text = await viaDirect(out.generatedTokens);
-    } else {
-      // The decoder's token count for this sentence is known from the warm-up.
-      text = await viaDirect(warm[glosses.indexOf(gloss)].generatedTokens);
-      out = await viaDecoder();
-    }
-    if (text !== out.raw) mismatches++;
-  }
-  ours.push(a);
-  theirs.push(b);
-}
-if (mismatches > 0) throw new Error(`the decoder and node-llama-cpp generated different text ${mismatches} times`);
-
 type Row = Record<string, string | number>;
-const rows: Row[] = [];
-const summarise = (runs: Sample[][]) => {
-  const perRun = runs.map((samples) => ({
+
+const glosser = new RuleGlosser();
+const glosses: string[] = [];
+for (const text of loadHow2SignTexts().slice(0, SENTENCES)) glosses.push((await glosser.gloss(text)).tokens.join(' '));
+
+const runtime = await getLlamaRuntime({ gpu: false, logLevel: 'error' });
+const settings = { runtime, threads: THREADS, contextSize: CONTEXT_SIZE } as const;
+
+/** Medians over the runs of the per-run totals. */
+function summarise(samplesPerRun: Sample[][]) {
+  const perRun = samplesPerRun.map((samples) => ({
     totalMs: sum(samples.map((s) => s.totalMs)),
     firstMs: sum(samples.map((s) => s.firstMs)) / samples.length,
     tokens: sum(samples.map((s) => s.tokens)),
@@ -125,13 +97,81 @@ const summarise = (runs: Sample[][]) => {
     tokens: perRun[0].tokens,
     decodeTokensPerS: median(perRun.map((p) => p.decodeTokensPerS)),
   };
-};
-const base = summarise(theirs);
-for (const [name, s] of [
-  ['node-llama-cpp LlamaCompletion, direct', base],
-  ['signweave Decoder.translate', summarise(ours)],
-] as const) {
-  rows.push({
+}
+
+/** `Decoder.translate` against node-llama-cpp alone, alternating: one row each, the decoder's with its overhead. */
+async function translateVsDirect(modelCase: ModelCase, decoder: Decoder): Promise<{ rows: Row[]; outputs: DecoderOutput[] }> {
+  const context = await modelCase.loaded.model.createContext({ contextSize: CONTEXT_SIZE, threads: THREADS, sequences: 1 });
+  const completion = new LlamaCompletion({ contextSequence: context.getSequence() });
+  const sampling = decoder.provenance.sampling;
+  const prompt = modelCase.direct;
+  for (const g of glosses) {
+    if (prompt.tokens(g).join() !== decoder.tokenizePrompt(g).tokens.join()) throw new Error(`${modelCase.name}: different prompt tokens for ${g}`);
+  }
+
+  /** One sentence through node-llama-cpp alone, as the decoder runs it: build the same prompt tokens, generate. */
+  const direct = async (gloss: string, maxTokens: number): Promise<{ text: string; firstMs: number | null; totalMs: number }> => {
+    const start = performance.now();
+    let firstMs: number | null = null;
+    const res = await completion.generateCompletionWithMeta(prompt.tokens(gloss), {
+      maxTokens,
+      temperature: sampling.temperature,
+      topK: sampling.topK,
+      topP: sampling.topP,
+      seed: sampling.seed,
+      repeatPenalty: false,
+      customStopTriggers: prompt.stopTriggers,
+      disableContextShift: true,
+      onTextChunk: () => (firstMs ??= performance.now() - start),
+    });
+    return { text: res.response, firstMs, totalMs: performance.now() - start };
+  };
+
+  const warm = await decoder.translateMany(glosses);
+  for (const [i, g] of glosses.entries()) await direct(g, warm[i].generatedTokens);
+  const ours: Sample[][] = [];
+  const theirs: Sample[][] = [];
+  let mismatches = 0;
+  for (let r = 0; r < runs; r++) {
+    const a: Sample[] = [];
+    const b: Sample[] = [];
+    for (const [i, gloss] of glosses.entries()) {
+      const viaDecoder = async (): Promise<DecoderOutput> => {
+        const out = await decoder.translate(gloss);
+        a.push({ firstMs: out.firstTokenMs ?? out.totalMs, totalMs: out.totalMs, tokens: out.generatedTokens });
+        return out;
+      };
+      const viaDirect = async (n: number): Promise<string> => {
+        const out = await direct(gloss, n);
+        b.push({ firstMs: out.firstMs ?? out.totalMs, totalMs: out.totalMs, tokens: n });
+        return out.text;
+      };
+      let out: DecoderOutput;
+      let text: string;
+      if (r % 2 === 0) {
+        out = await viaDecoder();
+        text = await viaDirect(out.generatedTokens);
+      } else {
+        // The decoder's token count for this sentence is known from the warm-up.
+        text = await viaDirect(warm[i].generatedTokens);
+        out = await viaDecoder();
+      }
+      if (text !== out.raw) mismatches++;
+    }
+    ours.push(a);
+    theirs.push(b);
+  }
+  await context.dispose();
+  if (mismatches > 0) throw new Error(`${modelCase.name}: the decoder and node-llama-cpp generated different text ${mismatches} times`);
+
+  const base = summarise(theirs);
+  const rows = (
+    [
+      ['node-llama-cpp LlamaCompletion, direct', base],
+      ['signweave Decoder.translate', summarise(ours)],
+    ] as const
+  ).map(([name, s]) => ({
+    model: modelCase.name,
     case: name,
     sentences: glosses.length,
     'generated tokens': s.tokens,
@@ -141,48 +181,106 @@ for (const [name, s] of [
     'tok/s overall': round(s.tokens / (s.totalMs / 1000), 0),
     'sentences/s': round(glosses.length / (s.totalMs / 1000), 1),
     overhead: s === base ? '' : `${round((100 * (s.totalMs - base.totalMs)) / base.totalMs, 1)}%`,
-  });
+  }));
+  return { rows, outputs: warm };
 }
-await context.dispose();
 
-// translateMany with 1 and 4 sequences on one context, alternating.
-const many: Decoder[] = [decoder, await createDecoder({ ...settings, parallel: 4 })];
-for (const d of many) await d.translateMany(glosses);
-const manySeconds: number[][] = many.map(() => []);
-let manyTokens = 0;
-for (let r = 0; r < args.runs; r++) {
-  for (let k = 0; k < many.length; k++) {
-    const c = (r + k) % many.length;
-    const start = performance.now();
-    const outs = await many[c].translateMany(glosses);
-    manySeconds[c].push((performance.now() - start) / 1000);
-    manyTokens = sum(outs.map((o) => o.generatedTokens));
+/** `translateMany` with each of PARALLEL's sequence counts on one context, alternating: one row each. */
+async function translateManyParallel(modelCase: ModelCase, decoder: Decoder): Promise<Row[]> {
+  const many: Decoder[] = [decoder];
+  for (const parallel of PARALLEL.slice(1)) many.push(await createDecoder({ ...settings, model: modelCase.loaded.path, parallel }));
+  for (const d of many) await d.translateMany(glosses);
+  const seconds: number[][] = many.map(() => []);
+  let tokens = 0;
+  for (let r = 0; r < runs; r++) {
+    for (let k = 0; k < many.length; k++) {
+      const c = (r + k) % many.length;
+      const start = performance.now();
+      const outs = await many[c].translateMany(glosses);
+      seconds[c].push((performance.now() - start) / 1000);
+      tokens = sum(outs.map((o) => o.generatedTokens));
+    }
   }
-}
-many.forEach((d, i) => {
-  const s = median(manySeconds[i]);
-  rows.push({
-    case: `translateMany, parallel ${d === decoder ? 1 : 4}`,
-    sentences: glosses.length,
-    'generated tokens': manyTokens,
-    'ms (all sentences)': round(s * 1000, 1),
-    'time to first token ms': '',
-    'decode tok/s': '',
-    'tok/s overall': round(manyTokens / s, 0),
-    'sentences/s': round(glosses.length / s, 1),
-    overhead: '',
+  for (const d of many.slice(1)) await d.dispose();
+  return PARALLEL.map((parallel, i) => {
+    const s = median(seconds[i]);
+    return {
+      model: modelCase.name,
+      case: `translateMany, parallel ${parallel}`,
+      sentences: glosses.length,
+      'generated tokens': tokens,
+      'ms (all sentences)': round(s * 1000, 1),
+      'time to first token ms': '',
+      'decode tok/s': '',
+      'tok/s overall': round(tokens / s, 0),
+      'sentences/s': round(glosses.length / s, 1),
+      overhead: '',
+    };
   });
-});
+}
+
+/** Every case on one model: its rows and what the setup records of it. */
+async function benchModel(modelCase: ModelCase): Promise<{ rows: Row[]; setup: Record<string, unknown> }> {
+  const decoder = await createDecoder({ ...settings, model: modelCase.loaded.path });
+  const { rows, outputs } = await translateVsDirect(modelCase, decoder);
+  rows.push(...(await translateManyParallel(modelCase, decoder)));
+  const stops: Record<string, number> = {};
+  for (const o of outputs) stops[o.stop] = (stops[o.stop] ?? 0) + 1;
+  const setup = {
+    model: modelCase.name,
+    path: decoder.provenance.model.path,
+    sha256: decoder.provenance.model.sha256,
+    promptVersion: decoder.provenance.promptVersion,
+    meanPromptTokens: round(sum(glosses.map((g) => decoder.tokenizePrompt(g).count)) / glosses.length, 1),
+    maxTokens: decoder.provenance.maxTokens,
+    stops,
+  };
+  await decoder.dispose();
+  return { rows, setup };
+}
+
+const storiesModel = await runtime.loadModel(sharedPath('models', 'stories260K', 'stories260K.gguf'));
+const storiesPrompt = resolvePrompt();
+const storiesBos = storiesModel.model.tokens.shouldPrependBosToken;
+const stories: ModelCase = {
+  name: 'stories260K',
+  loaded: storiesModel,
+  direct: {
+    tokens: (gloss) => storiesModel.model.tokenize(completionPrompt(storiesPrompt, gloss), false, storiesBos ? 'trimLeadingSpace' : undefined),
+    stopTriggers: ['\n'],
+  },
+};
+
+/** The trained model's case, checked before anything runs: a missing file or a model not trained here stops the bench. */
+async function trainedCase(path: string): Promise<ModelCase> {
+  const loaded = await runtime.loadModel(path);
+  const prompting = trainedPrompting(loaded);
+  if (prompting === null) throw new Error(`${loaded.path} is not a decoder trained by signweave (its GGUF has no signweave.decoder.format)`);
+  const bos = loaded.model.tokens.shouldPrependBosToken;
+  // It ends its answer with </s>: no stop trigger.
+  return { name: `trained ${basename(path)}`, loaded, direct: { tokens: (gloss) => trainedPromptTokens(loaded, prompting, gloss, bos), stopTriggers: [] } };
+}
+
+const trainedPath = values.trained === undefined ? shippedDecoderPath() : resolve(values.trained);
+const trained = trainedPath === null ? null : await trainedCase(trainedPath);
+if (trained === null) {
+  process.stderr.write(`bench decoder: no trained decoder (no --trained and no shipped ${SHIPPED_DECODER_FILE}): its section is skipped\n`);
+}
+
+const rows: Row[] = [];
+const models: Record<string, unknown>[] = [];
+for (const modelCase of trained === null ? [stories] : [stories, trained]) {
+  const result = await benchModel(modelCase);
+  rows.push(...result.rows);
+  models.push(result.setup);
+}
 const setup = {
-  runs: args.runs,
-  model: 'stories260K.gguf',
+  runs,
   threads: THREADS,
   contextSize: CONTEXT_SIZE,
-  promptVersion: decoder.provenance.promptVersion,
-  promptTokens: decoder.tokenizePrompt(glosses[0]).count,
-  nodeLlamaCpp: decoder.provenance.nodeLlamaCpp,
+  models,
+  nodeLlamaCpp: await getModuleVersion(),
   llamaCpp: runtime.info.llamaCppRelease,
 };
-for (const d of many) await d.dispose();
 await runtime.dispose();
-printReport('decoder', setup, rows, args.json);
+printReport('decoder', setup, rows, values.json);

@@ -422,6 +422,12 @@ export async function createDecoder(options: DecoderOptions): Promise<Decoder> {
       );
     }
   }
+  // A trained model never saw a position past its training length: by default its context ends there, so a longer
+  // prompt is reported (prompt-too-long) instead of decoded at positions it never learned.
+  const contextSize = trained && options.contextSize === undefined ? Math.min(settings.contextSize, loaded.model.trainContextSize) : settings.contextSize;
+  if (settings.maxTokens >= contextSize) {
+    throw new SignweaveInputError(`maxTokens (${settings.maxTokens}) must be smaller than the ${contextSize}-token context ${loaded.path} was trained with: the prompt needs room too`);
+  }
   const hasTemplate = loaded.chatTemplate !== null;
   if (settings.format === 'chat' && !hasTemplate) {
     throw new SignweaveInputError(
@@ -435,7 +441,7 @@ export async function createDecoder(options: DecoderOptions): Promise<Decoder> {
   let context: LlamaContext;
   try {
     context = await loaded.model.createContext({
-      contextSize: settings.contextSize,
+      contextSize,
       sequences: settings.parallel,
       ...(settings.threads !== undefined && { threads: settings.threads }),
       ...(adapters.length > 0 && { lora: { adapters: adapters.map((a) => ({ filePath: a.path, scale: a.scale })) } }),
@@ -448,7 +454,7 @@ export async function createDecoder(options: DecoderOptions): Promise<Decoder> {
           '(llama.cpp logs the tensor it refused)',
       );
     }
-    throw new Error(`cannot create a ${settings.contextSize}-token context for ${loaded.path}: ${message}`, { cause: err });
+    throw new Error(`cannot create a ${contextSize}-token context for ${loaded.path}: ${message}`, { cause: err });
   }
   recordLoadedAdapters(loaded, adapters);
 

@@ -164,6 +164,16 @@ describe('decoder on a trained-format GGUF (stories260K with signweave.decoder.*
     assert.equal(decoder.provenance.model.path, trainedPath);
   });
 
+  it('its context defaults to the length it was trained with; an explicit contextSize wins', async () => {
+    const short = variant('short-context', { ...TRAINED_KEYS, 'llama.context_length': { key: 'llama.context_length', type: 'uint32', value: 64 } });
+    const byDefault = await make(short, { contextSize: undefined });
+    assert.ok(byDefault.provenance.contextSize < 1024, `context ${byDefault.provenance.contextSize} should stop near the trained 64, not the default 1024`);
+    const long = await byDefault.translate('WORD '.repeat(80).trim());
+    assert.equal(long.failure, 'prompt-too-long');
+    assert.equal((await make(short, { contextSize: 256 })).provenance.contextSize, 256);
+    await assert.rejects(make(short, { contextSize: undefined, maxTokens: 64 }), inputError(/maxTokens \(64\) must be smaller than the 64-token context .*short-context\.gguf was trained with/));
+  });
+
   it('a custom prompt or the chat format for a trained model is an input error', async () => {
     await assert.rejects(make(trainedPath, { prompt: { instruction: 'Translate.' } }), inputError(/trained by signweave \(signweave-gloss2en\/1\)/, /takes no prompt\.instruction$/));
     await assert.rejects(make(trainedPath, { prompt: { fewShot: [{ gloss: 'A', english: 'A.' }] } }), inputError(/takes no prompt\.fewShot$/));
