@@ -259,7 +259,7 @@ export class Decoder implements GlossDecoder {
 
     const prompt = this.tokenizePrompt(normalised);
     const { maxTokens } = this.settings;
-    const contextSize = this.context.contextSize;
+    const { contextSize } = this.provenance;
     if (prompt.count + maxTokens > contextSize) {
       return failedOutput(
         normalised,
@@ -428,6 +428,9 @@ export async function createDecoder(options: DecoderOptions): Promise<Decoder> {
   if (settings.maxTokens >= contextSize) {
     throw new SignweaveInputError(`maxTokens (${settings.maxTokens}) must be smaller than the ${contextSize}-token context ${loaded.path} was trained with: the prompt needs room too`);
   }
+  // Models trained here are small (the shipped one has 1.4 M parameters): llama.cpp's per-op thread handoff costs
+  // more than the arithmetic, so they run on one thread unless told otherwise (2 threads were 18× slower on 2 cores).
+  const threads = settings.threads ?? (trained ? 1 : undefined);
   const hasTemplate = loaded.chatTemplate !== null;
   if (settings.format === 'chat' && !hasTemplate) {
     throw new SignweaveInputError(
@@ -443,7 +446,7 @@ export async function createDecoder(options: DecoderOptions): Promise<Decoder> {
     context = await loaded.model.createContext({
       contextSize,
       sequences: settings.parallel,
-      ...(settings.threads !== undefined && { threads: settings.threads }),
+      ...(threads !== undefined && { threads }),
       ...(adapters.length > 0 && { lora: { adapters: adapters.map((a) => ({ filePath: a.path, scale: a.scale })) } }),
     });
   } catch (err) {
@@ -465,7 +468,8 @@ export async function createDecoder(options: DecoderOptions): Promise<Decoder> {
     format,
     sampling: { ...settings.sampling },
     maxTokens: settings.maxTokens,
-    contextSize: context.contextSize,
+    // llama.cpp pads a context (to 256 tokens and up); what was asked for, a trained model's length included, binds.
+    contextSize: Math.min(context.contextSize, contextSize),
     runtime: { ...runtime.info },
     nodeLlamaCpp,
   };

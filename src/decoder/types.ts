@@ -52,7 +52,7 @@ export interface DecoderOptions {
   /** Default: the process's shared runtime, started with `gpu`. */
   runtime?: LlamaRuntime;
   gpu?: DecoderGpu;
-  /** llama.cpp threads (default: node-llama-cpp's, the CPU's math cores). */
+  /** llama.cpp threads (default: node-llama-cpp's, the CPU's math cores; 1 for a model trained by signweave, which is small). */
   threads?: number;
   /** Context window in tokens (default 1024: pseudo-gloss prompts are short, but the default few-shot prompt is ~470 tokens for a model with a small vocabulary such as stories260K). */
   contextSize?: number;

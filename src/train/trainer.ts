@@ -321,7 +321,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       emit({ type: 'step', step, totalSteps, epoch: batch.epoch, loss, lr, gradNorm, ms, examplesPerSecond, positions });
       last = batch;
       const evalNow = config.evalEvery !== undefined ? step % config.evalEvery === 0 || step === totalSteps : batch.next.epoch > batch.epoch;
-      stoppedEarly = evalNow && (await evaluate(batch.epoch));
+      const patienceSpent = evalNow && (await evaluate(batch.epoch));
+      // Patience running out at the last step stops nothing: the run is complete, not stopped early.
+      stoppedEarly = patienceSpent && step < totalSteps;
       // With early stopping every evaluation is checkpointed, so a resume knows the best step and its weights.
       if (step % every === 0 || step === totalSteps || (stopping && evalNow)) checkpoint(batch.next);
       if (stoppedEarly) {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Token } from 'node-llama-cpp';
-import { createDecoder, SHIPPED_DECODER_FILE, shippedDecoderPath, signweavePackageRoot, type Decoder, type DecoderOptions } from '../../src/decoder/index.js';
+import { createDecoder, noShippedDecoderMessage, SHIPPED_DECODER_FILE, shippedDecoderPath, signweavePackageRoot, type Decoder, type DecoderOptions } from '../../src/decoder/index.js';
 import type { EvalReport } from '../../src/eval/report.js';
 import type { GlossTranslationResult } from '../../src/pipeline/result.js';
 import { writeGguf, type GgufMetadataEntry, type GgufTensor } from '../../src/llm/gguf.js';
@@ -167,9 +167,11 @@ describe('decoder on a trained-format GGUF (stories260K with signweave.decoder.*
   it('its context defaults to the length it was trained with; an explicit contextSize wins', async () => {
     const short = variant('short-context', { ...TRAINED_KEYS, 'llama.context_length': { key: 'llama.context_length', type: 'uint32', value: 64 } });
     const byDefault = await make(short, { contextSize: undefined });
-    assert.ok(byDefault.provenance.contextSize < 1024, `context ${byDefault.provenance.contextSize} should stop near the trained 64, not the default 1024`);
-    const long = await byDefault.translate('WORD '.repeat(80).trim());
+    assert.equal(byDefault.provenance.contextSize, 64);
+    // A prompt that fits llama.cpp's padded context but not the trained length is refused.
+    const long = await byDefault.translate('WORD '.repeat(12).trim());
     assert.equal(long.failure, 'prompt-too-long');
+    assert.match(long.message!, /of the context's 64$/);
     assert.equal((await make(short, { contextSize: 256 })).provenance.contextSize, 256);
     await assert.rejects(make(short, { contextSize: undefined, maxTokens: 64 }), inputError(/maxTokens \(64\) must be smaller than the 64-token context .*short-context\.gguf was trained with/));
   });
@@ -207,6 +209,10 @@ describe('the shipped decoder (models/signweave-decoder/decoder.gguf)', () => {
     const root = mkdtempSync(join(tmpdir(), 'signweave-package-'));
     try {
       assert.equal(shippedDecoderPath(root), null);
+      assert.equal(
+        noShippedDecoderMessage('--model <gguf>', root),
+        `this signweave install has no shipped decoder (${join(root, 'models', 'signweave-decoder', 'decoder.gguf')} does not exist): give --model <gguf>`,
+      );
       const path = join(root, 'models', 'signweave-decoder', 'decoder.gguf');
       mkdirSync(join(root, 'models', 'signweave-decoder'), { recursive: true });
       writeGguf(path, { metadata: [{ key: 'general.architecture', type: 'string', value: 'llama' }], tensors: [] });
@@ -217,7 +223,8 @@ describe('the shipped decoder (models/signweave-decoder/decoder.gguf)', () => {
   });
 
   it('translate --gloss with neither --model nor --config decodes with it, prompted in its trained format', { skip: absent }, () => {
-    const run = runCli(['translate', '--gloss', 'HAVE DIFFERENT HERE', '--gpu', 'cpu', '--threads', '1', '--json', '--no-progress']);
+    // Nothing from ../shared: the shared folder is pointed at a place that does not exist.
+    const run = runCli(['translate', '--gloss', 'HAVE DIFFERENT HERE', '--gpu', 'cpu', '--threads', '1', '--json', '--no-progress'], { env: { SIGNWEAVE_SHARED: join(tmpdir(), 'signweave-no-shared-here') } });
     assert.equal(run.status, 0, run.stderr);
     const result = JSON.parse(run.stdout) as GlossTranslationResult;
     assert.equal(result.provenance.decoder.model.path, shipped);

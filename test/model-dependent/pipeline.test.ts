@@ -1,5 +1,5 @@
 // The whole pipeline on a real How2Sign clip (17 frames), MediaPipe's face model in headless Chromium and the English
-// decoder (stories260K, which init-demo picks up from ../shared) included: `signweave models init-demo` writes the
+// decoder (the one shipped with signweave, models/signweave-decoder) included: `signweave models init-demo` writes the
 // untrained demo, then `signweave translate` and `createPipeline` run it, with every preset. About 50 s on 2 cores (each pipeline starts its own Chromium).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -52,7 +52,7 @@ describe('signweave models init-demo + translate on a How2Sign clip', () => {
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /^wrote 13 untrained demo bundles under /);
     assert.match(run.stdout, /\nconfig {6}.*pipeline\.json\n/);
-    assert.match(run.stdout, /\ndecoder {5}.*stories260K\.gguf \(CPU, 1 thread, 1024-token context\)\n/);
+    assert.match(run.stdout, /\ndecoder {5}.*models\/signweave-decoder\/decoder\.gguf \(the decoder shipped with signweave\)\n/);
   });
 
   it('translate prints the four rows and the English, the timings, and first of all that the outputs are meaningless', () => {

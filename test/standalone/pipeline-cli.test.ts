@@ -46,9 +46,10 @@ describe('signweave models init-demo', () => {
     assert.deepEqual(config.backbone, { type: 'hf-folder', path: 'backbone', batch: 4, stride: 1 });
     assert.equal(config.experts.sign.bundle, join('bundles', 'sign'));
     assert.equal(config.fusion.variants['lip-shift-5'], join('bundles', 'fusion-lip-shift-5'));
-    // No ../shared, no stories260K: no decoder unless one is given.
-    assert.equal(report.decoder, null);
-    assert.equal(config.decoder, undefined);
+    // Nothing from ../shared: the decoder is the one shipped with signweave (models/), or none in a checkout without it.
+    const shipped = shippedDecoderPath();
+    assert.deepEqual(report.decoder, shipped === null ? null : { model: shipped });
+    assert.deepEqual(config.decoder, shipped === null ? undefined : { model: shipped });
   });
 
   it('--decoder-model writes the decoder section (relative inside the folder); --no-decoder leaves it out', () => {
@@ -113,8 +114,8 @@ describe('signweave translate: input errors', () => {
   });
 
   it('a config without a decoder section: --gloss and --stream say so', () => {
-    // The demo written above without ../shared has no decoder.
-    const config = join(root, 'demo', 'pipeline.json');
+    // The demo written above with --no-decoder has no decoder section.
+    const config = join(root, 'demo-none', 'pipeline.json');
     const gloss = runCli(['translate', '--gloss', 'GAIN', '--config', config]);
     assert.equal(gloss.status, 2);
     assert.equal(gloss.stderr, `signweave: pipeline config ${config}: /decoder: the config has no decoder section, so there is no English to make\n`);

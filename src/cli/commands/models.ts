@@ -26,8 +26,6 @@ function sharedModel(...parts: string[]): string | undefined {
   return existsSync(path) ? path : undefined;
 }
 
-/** The LLaMA the demo decodes with by default (with `DEMO_DECODER_SETTINGS`). */
-const DEMO_DECODER_MODEL = ['stories260K', 'stories260K.gguf'];
 
 const initDemoCommand = new Command('init-demo')
   .description(
@@ -45,7 +43,7 @@ const initDemoCommand = new Command('init-demo')
   .option('--preprocessor <json>', "a bare ONNX --backbone's preprocessor_config.json (default: DINOv2's at the graph's input size)")
   .option(
     '--decoder-model <gguf>',
-    "the English decoder's GGUF model, with the decoder's defaults (default: the decoder shipped with signweave, models/signweave-decoder/decoder.gguf; in an install without it, ../shared/models/stories260K/stories260K.gguf beside the repository, when it exists, on the CPU with 1 thread and a 1024-token context)",
+    "the English decoder's GGUF model, with the decoder's defaults (default: the decoder shipped with signweave, models/signweave-decoder/decoder.gguf)",
   )
   .option('--no-decoder', 'no decoder section: translate stops at the fused pseudo-gloss')
   .option('--json', 'print what was written as JSON', false)
@@ -56,11 +54,9 @@ const initDemoCommand = new Command('init-demo')
       throw new SignweaveInputError('no face landmark model: give --face-model <face_landmarker.task> (download: https://storage.googleapis.com/mediapipe-models/face_landmarker/face_landmarker/float16/latest/face_landmarker.task)');
     }
     // Loaded here, not at start-up: the graph builders and the backbone would slow every command.
-    const { DEMO_DECODER_SETTINGS, initDemoPipeline } = await import('../../pipeline/demo.js');
+    const { initDemoPipeline } = await import('../../pipeline/demo.js');
     const shipped = options.decoder && options.decoderModel === undefined ? shippedDecoderPath() : null;
-    const tinyModel = options.decoder && options.decoderModel === undefined && shipped === null ? sharedModel(...DEMO_DECODER_MODEL) : undefined;
-    const tinyDecoder = tinyModel === undefined ? undefined : { model: tinyModel, ...DEMO_DECODER_SETTINGS };
-    const decoder = options.decoderModel !== undefined ? { model: options.decoderModel } : shipped !== null ? { model: shipped } : tinyDecoder;
+    const decoder = options.decoderModel !== undefined ? { model: options.decoderModel } : shipped !== null ? { model: shipped } : undefined;
 
     const demo = await initDemoPipeline(dir, {
       seed: options.seed,
@@ -83,7 +79,7 @@ const initDemoCommand = new Command('init-demo')
         `wrote ${demo.bundles.length} untrained demo bundles under ${join(dir, 'bundles')}: ${demo.bundles.map((b) => relative(join(dir, 'bundles'), b.dir)).join(', ')}`,
         `backbone    ${backbone}`,
         `face model  ${faceModel}`,
-        `decoder     ${decoder === undefined ? '(none: translate stops at the fused pseudo-gloss)' : decoder === tinyDecoder ? `${decoder.model} (CPU, 1 thread, ${DEMO_DECODER_SETTINGS.contextSize}-token context)` : decoder.model === shipped ? `${decoder.model} (the decoder shipped with signweave)` : decoder.model}`,
+        `decoder     ${decoder === undefined ? '(none: translate stops at the fused pseudo-gloss)' : decoder.model === shipped ? `${decoder.model} (the decoder shipped with signweave)` : decoder.model}`,
         `config      ${demo.config}`,
         `next        signweave translate <video> --config ${demo.config} [--preset name]`,
         '',
