@@ -80,14 +80,6 @@ function rowMax(data: Float32Array, from: number, C: number, where: (c: number) 
   return max;
 }
 
-function logSoftmaxRow(data: Float32Array, from: number, C: number, out: Float64Array, where: (c: number) => string): void {
-  const max = rowMax(data, from, C, where);
-  let sum = 0;
-  for (let c = 0; c < C; c++) sum += Math.exp(data[from + c] - max);
-  const logZ = max + Math.log(sum);
-  for (let c = 0; c < C; c++) out[c] = data[from + c] - logZ;
-}
-
 /** The softmax of a row into `out`, one exp per logit (the cross-entropy's hot loop); returns log Σ exp. */
 function softmaxRow(data: Float32Array, from: number, C: number, out: Float64Array, where: (c: number) => string): number {
   const max = rowMax(data, from, C, where);
