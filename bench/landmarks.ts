@@ -1,9 +1,9 @@
 /**
  * MediaPipe landmark speed end to end from Node, decoding included: a How2Sign clip (102 frames, 1280×720) decoded by
  * ffmpeg straight to 640×480 (the size ../shared/design/notes.md measured: ≈31 ms/frame face, ≈86 ms/frame
- * face+hands end to end), then through LandmarkExtractor.run() in headless Chromium (CPU delegate):
+ * hands end to end), then through LandmarkExtractor.run() in headless Chromium (CPU delegate):
  * - decode only (the baseline stage, timed in the same run);
- * - face; face + hands; face + lip crops (96×96, smoothed, cropped in Node);
+ * - face; hands; face + hands; face + lip crops (96×96, smoothed, cropped in Node);
  * - each with pipelining off (1 frame in flight) and on (2): with overlap, end-to-end time per frame should approach
  *   the slowest stage (detection in the page) instead of the sum of decoding, transfer and detection — as far as a
  *   free core allows: detection (single-threaded wasm) holds one core, and decoding, Node and the page's frame
@@ -90,6 +90,8 @@ async function bench(name: string, options: LandmarkExtractorOptions, lips: bool
 }
 
 await bench('face', { face: model('face_landmarker.task') }, false);
+// Hands alone is what notes.md timed as "hand landmarks" (≈69 ms in the page, ≈86 end to end).
+await bench('hands', { hands: model('hand_landmarker_rebuilt.task') }, false);
 await bench('face + hands', { face: model('face_landmarker.task'), hands: model('hand_landmarker_rebuilt.task') }, false);
 await bench('face + lip crops', { face: model('face_landmarker.task') }, true);
 
