@@ -34,6 +34,7 @@ import { train } from '../src/train/trainer.js';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
 import { SIGNWEAVE_VERSION } from '../src/version.js';
 import { sharedPath } from '../test/helpers/shared.js';
+import { integerArg } from './harness.js';
 
 const { values } = parseArgs({
   options: {
@@ -49,17 +50,12 @@ const { values } = parseArgs({
     out: { type: 'string' },
   },
 });
-const integer = (name: string, text: string, min: number): number => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${text}`);
-  return n;
-};
-const N = integer('train', values.train, 1);
-const M = integer('test', values.test, 1);
-const epochs = integer('epochs', values.epochs, 1);
-const seed = integer('seed', values.seed, 0);
-const threads = integer('threads', values.threads, 1);
-const batchSize = integer('batch', values.batch, 1);
+const N = integerArg('train', values.train, 1);
+const M = integerArg('test', values.test, 1);
+const epochs = integerArg('epochs', values.epochs, 1);
+const seed = integerArg('seed', values.seed, 0);
+const threads = integerArg('threads', values.threads, 1);
+const batchSize = integerArg('batch', values.batch, 1);
 const lr = Number(values.lr);
 if (!(lr > 0)) throw new Error(`--lr must be a positive number, got ${values.lr}`);
 const variants = values.variants.split(',').map((v) => v.trim()) as FusionVariant[];

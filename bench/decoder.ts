@@ -35,7 +35,7 @@ import {
 import { trainedPromptTokens } from '../src/decoder/trained.js';
 import { getLlamaRuntime, type RuntimeModel } from '../src/llm/runtime.js';
 import { sharedPath } from '../test/helpers/shared.js';
-import { loadHow2SignTexts, printReport } from './harness.js';
+import { integerArg, loadHow2SignTexts, printReport } from './harness.js';
 
 const { values } = parseArgs({
   options: {
@@ -44,8 +44,7 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
   },
 });
-const runs = Number(values.runs);
-if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
+const runs = integerArg('runs', values.runs, 1);
 
 const SENTENCES = 16;
 const THREADS = 1;

@@ -20,9 +20,14 @@ export function benchArgs(): BenchArgs {
       python: { type: 'string' },
     },
   });
-  const runs = Number(values.runs);
-  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
-  return { runs, json: values.json, python: values.python };
+  return { runs: integerArg('runs', values.runs, 1), json: values.json, python: values.python };
+}
+
+/** A bench's integer option, at least `min`; anything else stops the bench naming the option. */
+export function integerArg(name: string, text: string, min: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${text}`);
+  return n;
 }
 
 export interface Timing<T> {

@@ -19,7 +19,7 @@ import { TRAIN_DEFAULTS, resolveTrainConfig } from '../src/train/config.js';
 import { TrainingSet } from '../src/train/data.js';
 import { decoderTask, pairItems, type TextPair } from '../src/train/llama.js';
 import { train, type TrainProgress } from '../src/train/trainer.js';
-import { loadHow2SignTexts, printReport } from './harness.js';
+import { integerArg, loadHow2SignTexts, printReport } from './harness.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,16 +31,11 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
   },
 });
-const integer = (name: string, text: string, min: number): number => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${text}`);
-  return n;
-};
-const steps = integer('steps', values.steps, 1);
-const warmup = integer('warmup', values.warmup, 0);
-const batchSize = integer('batch', values.batch, 1);
-const bucket = integer('bucket', values.bucket, 0);
-const threads = integer('threads', values.threads, 1);
+const steps = integerArg('steps', values.steps, 1);
+const warmup = integerArg('warmup', values.warmup, 0);
+const batchSize = integerArg('batch', values.batch, 1);
+const bucket = integerArg('bucket', values.bucket, 0);
+const threads = integerArg('threads', values.threads, 1);
 
 const texts = loadHow2SignTexts();
 const glosser = new RuleGlosser({ mode: 'asl' });

@@ -22,7 +22,7 @@ import { buildTrainingGraph, TrainingSession, type TrainingMode } from '../src/t
 import { ctcLoss } from '../src/train/loss.js';
 import { AdamW, clipGradNorm } from '../src/train/optim.js';
 import { mulberry32 } from '../src/util/random.js';
-import { printReport } from './harness.js';
+import { integerArg, printReport } from './harness.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,14 +33,9 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
   },
 });
-const positive = (name: string, text: string, min: number): number => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${text}`);
-  return n;
-};
-const steps = positive('runs', values.runs, 1);
-const warmup = positive('warmup', values.warmup, 0);
-const threads = positive('threads', values.threads, 1);
+const steps = integerArg('runs', values.runs, 1);
+const warmup = integerArg('warmup', values.warmup, 0);
+const threads = integerArg('threads', values.threads, 1);
 if (!['both', 'split', 'recompute'].includes(values.mode)) throw new Error(`--mode must be both, split or recompute, got ${values.mode}`);
 
 const B = 8;
