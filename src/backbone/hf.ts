@@ -23,7 +23,7 @@ import type { PreTrainedModel } from '@huggingface/transformers';
 import { SignweaveInputError } from '../errors.js';
 import { ONNX_RUNTIME_VERSION } from '../graph/session.js';
 import { formatShape } from '../graph/tensor.js';
-import { readInputFile } from '../util/text-files.js';
+import { readJsonFile } from '../util/text-files.js';
 import { loadImageProcessorConfig } from '../video/preprocess.js';
 import { BaseBackbone, checkImageInput, fixedImageSize } from './base.js';
 import { inspectOnnx } from './hash.js';
@@ -55,14 +55,7 @@ export function sharedOnnxRuntimePath(): string {
 
 function readModelConfig(dir: string): { modelType: string; hiddenSize?: number } {
   const path = join(dir, 'config.json');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readInputFile(path, 'model config').toString('utf8'));
-  } catch (err) {
-    if (err instanceof SignweaveInputError) throw err;
-    throw new SignweaveInputError(`model config ${path} is not valid JSON: ${(err as Error).message}`);
-  }
-  const config = raw as { model_type?: unknown; hidden_size?: unknown } | null;
+  const config = readJsonFile(path, 'model config').data as { model_type?: unknown; hidden_size?: unknown } | null;
   if (typeof config?.model_type !== 'string' || config.model_type === '') {
     throw new SignweaveInputError(`model config ${path}: field "model_type" is missing (transformers.js picks the model class from it, e.g. "dinov2" or "vit")`);
   }

@@ -5,17 +5,10 @@
  */
 import { extname } from 'node:path';
 import { SignweaveInputError } from '../errors.js';
-import { readInputFile } from '../util/text-files.js';
+import { readInputFile, readJsonFile } from '../util/text-files.js';
 import { fromRows, type CtcMatrix } from './logits.js';
 
-function parseJson(path: string, what: string): unknown {
-  try {
-    return JSON.parse(readInputFile(path, what).toString('utf8'));
-  } catch (err) {
-    if (err instanceof SignweaveInputError) throw err;
-    throw new SignweaveInputError(`${what} ${path} is not valid JSON: ${(err as Error).message}`);
-  }
-}
+const parseJson = (path: string, what: string): unknown => readJsonFile(path, what).data;
 
 /** Reads a `[T, V]` matrix; which file format is decided by the extension (`.npy`, else JSON). */
 export function readMatrixFile(path: string): CtcMatrix {

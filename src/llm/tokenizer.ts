@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { SignweaveInputError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { canonicalJson } from '../util/canonical-json.js';
-import { readInputFile } from '../util/text-files.js';
+import { readJsonFile } from '../util/text-files.js';
 import type { GgufMetadataEntry } from './gguf.js';
 import { TRAINED_CONTROL_TOKENS } from './trained-format.js';
 
@@ -165,13 +165,7 @@ export class LlamaTokenizer {
 
   /** Reads a `signweave-tokenizer/1` JSON file; unreadable or invalid content is an input error naming the file. */
   static read(path: string): LlamaTokenizer {
-    const text = readInputFile(path, 'tokenizer').toString('utf8');
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (err) {
-      throw new SignweaveInputError(`tokenizer ${path} is not valid JSON: ${(err as Error).message}`);
-    }
+    const json = readJsonFile(path, 'tokenizer').data;
     const record = (json ?? {}) as Partial<TokenizerVocab> & { format?: unknown };
     if (typeof json !== 'object' || Array.isArray(json) || record.format !== TOKENIZER_FILE_FORMAT) {
       throw new SignweaveInputError(`tokenizer ${path}: "format" must be ${JSON.stringify(TOKENIZER_FILE_FORMAT)}`);

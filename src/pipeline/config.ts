@@ -4,12 +4,11 @@
  * Schema here (published as `pipeline.schema.json` beside it; a test keeps the two identical). Paths are relative to
  * the config file's folder. Only src/pipeline knows this shape: the stages take plain options.
  */
-import { createHash } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { FUSION_VARIANT_NAMES, type FusionVariant } from '../bundles/fusion.js';
 import type { DecoderGpu, DecoderSampling } from '../decoder/types.js';
 import { SignweaveInputError } from '../errors.js';
-import { readInputFile } from '../util/text-files.js';
+import { readJsonFile } from '../util/text-files.js';
 import { PRESET_NAMES, PRESETS, type PresetName } from './presets.js';
 import { formatSchemaProblems, lazyValidator, schemaProblems, type SchemaProblem } from '../util/json-schema.js';
 
@@ -413,13 +412,7 @@ export function resolvePipelineConfig(input: PipelineConfig | string, options: R
   if (typeof input === 'string') {
     file = resolve(input);
     source = `pipeline config ${input}`;
-    const bytes = readInputFile(input, 'pipeline config');
-    sha256 = createHash('sha256').update(bytes).digest('hex');
-    try {
-      data = JSON.parse(bytes.toString('utf8'));
-    } catch (err) {
-      throw new SignweaveInputError(`${source} is not valid JSON: ${(err as Error).message}`);
-    }
+    ({ data, sha256 } = readJsonFile(input, 'pipeline config'));
     dir = dirname(file);
   }
   let config = resolveConfigPaths(checkConfig(data, source), dir);

@@ -10,11 +10,10 @@
  * "standard" are common choices for small transformer / CTC models, not the paper's. The decoder's are issue 8's small
  * LLaMA (d = 128, 2 layers, SwiGLU FF ≈ 8/3·d rounded to a multiple of 8, a 4,000-piece tokenizer), not LLaMA-2's.
  */
-import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { SignweaveInputError } from '../errors.js';
 import { formatSchemaProblems, lazyValidator, schemaProblems, showValue, type SchemaProblem } from '../util/json-schema.js';
-import { readInputFile } from '../util/text-files.js';
+import { readJsonFile } from '../util/text-files.js';
 import type { LlamaArchitecture } from './llama.js';
 import { decaysByDefault, type ParamInfo } from './optim.js';
 
@@ -278,13 +277,7 @@ export function resolveTrainConfig(input: TrainConfigFile | string): ResolvedTra
   if (typeof input === 'string') {
     path = resolve(input);
     source = `training config ${input}`;
-    const bytes = readInputFile(input, 'training config');
-    sha256 = createHash('sha256').update(bytes).digest('hex');
-    try {
-      data = JSON.parse(bytes.toString('utf8'));
-    } catch (err) {
-      throw new SignweaveInputError(`${source} is not valid JSON: ${(err as Error).message}`);
-    }
+    ({ data, sha256 } = readJsonFile(input, 'training config'));
   }
   const problems = validateTrainConfig(data);
   if (problems.length > 0) throw new SignweaveInputError(formatSchemaProblems(source, problems));

@@ -46,6 +46,19 @@ export function readInputFile(path: string, what = ''): Buffer {
   }
 }
 
+/**
+ * Reads a JSON input file (`-` = standard input): its value and the sha256 of its bytes. Unreadable files and invalid
+ * JSON are input errors naming `what` and the file (`<what> <path> is not valid JSON: …`).
+ */
+export function readJsonFile(path: string, what: string): { data: unknown; sha256: string } {
+  const bytes = readInputFile(path, what);
+  try {
+    return { data: JSON.parse(bytes.toString('utf8')), sha256: createHash('sha256').update(bytes).digest('hex') };
+  } catch (err) {
+    throw new SignweaveInputError(`${what} ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
 /** A file-system error in words (no such file, a directory, permission denied), else its own message. */
 export function describeReadError(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;

@@ -10,7 +10,7 @@
  */
 import { SignweaveInputError } from '../errors.js';
 import type { VideoFrame } from '../types.js';
-import { readInputFile } from '../util/text-files.js';
+import { readJsonFile } from '../util/text-files.js';
 
 /** Pillow's resampling filters by their `Image.Resampling` number, as `resample` stores them in HF configs. */
 export const RESAMPLE_FILTERS = { 0: 'nearest', 1: 'lanczos', 2: 'bilinear', 3: 'bicubic', 4: 'box', 5: 'hamming' } as const;
@@ -137,14 +137,7 @@ export function parseImageProcessorConfig(raw: unknown, source = 'image processo
 
 /** Reads and validates a `preprocessor_config.json` file. */
 export function loadImageProcessorConfig(path: string): ImageProcessorConfig {
-  const text = readInputFile(path, 'image processor config').toString('utf8');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new SignweaveInputError(`image processor config ${path} is not valid JSON: ${(err as Error).message}`);
-  }
-  return parseImageProcessorConfig(raw, `image processor config ${path}`);
+  return parseImageProcessorConfig(readJsonFile(path, 'image processor config').data, `image processor config ${path}`);
 }
 
 /** The resize and crop a config applies to a `width`×`height` input, computed as HF's processors compute them. */
