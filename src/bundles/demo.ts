@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { FINGERSPELL_VOCAB, buildFingerspellHead } from '../experts/fingerspell/index.js';
-import { LIPREAD_VOCAB, LIPS_INPUT, buildLipreadModel } from '../experts/lipread/model.js';
+import { LIPREAD_VOCAB, LIPS_INPUT, buildLipreadModel, lipCropNormalisation } from '../experts/lipread/model.js';
 import { FEATURES_INPUT } from '../experts/shared.js';
 import { buildSignHead, signVocabulary } from '../experts/sign/index.js';
 import type { FusionConfig } from '../fusion/config.js';
@@ -43,9 +43,6 @@ const DEMO_GLOSSES = ['HELLO', 'YOU', 'ME', 'NAME', 'WHAT', 'WHERE', 'GOOD', 'TH
 
 const UNTRAINED = 'untrained: seeded random initialisation, so the outputs are meaningless; for wiring, tests and demos only';
 
-/** ImageNet's per-channel mean and std, the usual normalisation of RGB crops for a ViT. */
-const RGB_MEAN = [0.485, 0.456, 0.406];
-const RGB_STD = [0.229, 0.224, 0.225];
 
 interface DemoEntry {
   folder: string;
@@ -137,7 +134,7 @@ export const DEMO_BUNDLES: readonly DemoEntry[] = [
         ...common('demo-lipread', seed),
         model: buildLipreadModel({ ...architecture, seed }),
         vocab: LIPREAD_VOCAB,
-        input: { type: 'lip-crops', name: LIPS_INPUT, size: o.lipSize, channels: 3, mean: RGB_MEAN, std: RGB_STD },
+        input: { type: 'lip-crops', name: LIPS_INPUT, size: o.lipSize, channels: 3, ...lipCropNormalisation(3) },
         temporalStride: o.lipStride,
         architecture,
       });

@@ -5,7 +5,10 @@
  * 2. L′ = L resampled from T′ to T frames (linear or nearest), optionally shifted by k frames (asynchrony ablation);
  * 3. M = r_sign·S′ + r_fs·F′ + r_null·n — the router-gated manual stream, n a learned null vector for rest;
  * 4. fused = the lip fusion of M and L′ (`gated`: g = σ(W[M; L′] + b), fused = g⊙M + (1−g)⊙L′; or an alternative);
- * 5. positional embedding + TransformerEncoder (when layers > 0);
+ * 5. positional embedding + TransformerEncoder (when layers > 0; a pre-norm stack ends in its own LayerNorm
+ *    `encoder.norm`, as PyTorch's TransformerEncoder(norm=…) and ViTs do: without it the head would read the
+ *    residual stream at the scale of the small projected inputs, which kept the gated and concatenation fusions on
+ *    the all-blank CTC plateau in the simulated ablations);
  * 6. CTC head → pseudo-gloss logits [T, V].
  *
  * Inputs `sign` [T, Cs], `fingerspell` [T, Cf], `router` [T, 3], `lips` [T_lips, Cl] (only the streams the config
@@ -147,6 +150,7 @@ function defineFusion(g: GraphBuilder, c: ResolvedFusionConfig, options: Pick<Bu
   if (c.layers > 0) {
     h = positionalEmbedding('pos', c.maxLen, d, { type: c.positional }).apply(g, h);
     for (let i = 0; i < c.layers; i++) h = transformerEncoderLayer(`encoder.${i}`, d, c.heads, c.ff, { norm: c.norm, activation: c.activation }).apply(g, h);
+    if (c.norm === 'pre') h = layerNorm('encoder.norm', d).apply(g, h);
   }
 
   // Step 6: CTC head.

@@ -237,6 +237,7 @@ export function referenceFusion(config: FusionConfig, weights: Weights, inputs: 
     const table = c.positional === 'learned' ? param(weights, 'pos.weight', c.maxLen * d) : sinusoidalTable(c.maxLen, d);
     h = Float64Array.from(h, (v, i) => v + table[i]);
     for (let i = 0; i < c.layers; i++) h = encoderLayer(weights, `encoder.${i}`, h, c, T);
+    if (c.norm === 'pre') h = layerNorm(weights, 'encoder.norm', h, T, d);
   }
   return { T, manual, lipsAligned, gate, fused, logits: linear(weights, 'head', h, T, d, c.vocabSize) };
 }

@@ -1,19 +1,24 @@
 /**
  * The training config (`signweave-train/1`): the hyperparameters of training a light module (training.md) — AdamW,
  * the learning-rate schedule, batch size, epochs, length bucketing, evaluation and early stopping, clipping, dropout,
- * the CTC loss, the router's Gumbel-softmax and the decoder's architecture and tokenizer (`signweave train decoder`).
+ * the CTC loss, the router's Gumbel-softmax and MLP, the lipreading network and its patch masking, and the decoder's
+ * architecture and tokenizer (`signweave train decoder`).
  * JSON, validated with ajv against the JSON Schema here (published as `train.schema.json` beside it; a test keeps
  * the two identical). Every field but `format` may be left out and takes the default below.
  *
  * Defaults: SignBind-LLM trains with AdamW, weight decay 0.01 and gradient clipping at 1.0 and anneals the router's
  * Gumbel temperature from 1.0 to a floor. Its table's other values are not available here; the ones marked
  * "standard" are common choices for small transformer / CTC models, not the paper's. The decoder's are issue 8's small
- * LLaMA (d = 128, 2 layers, SwiGLU FF ≈ 8/3·d rounded to a multiple of 8, a 4,000-piece tokenizer), not LLaMA-2's.
+ * LLaMA (d = 128, 2 layers, SwiGLU FF ≈ 8/3·d rounded to a multiple of 8, a 4,000-piece tokenizer), not LLaMA-2's. The
+ * router's MLP and pooling are the demo router's (src/bundles/demo.ts); the lipreading network is a small ViT over
+ * 32 × 32 luma crops sized for CPU training, with the paper's 50 % patch masking.
  */
 import { resolve } from 'node:path';
 import { SignweaveInputError } from '../errors.js';
 import { formatSchemaProblems, lazyValidator, schemaProblems, showValue, type SchemaProblem } from '../util/json-schema.js';
 import { readJsonFile } from '../util/text-files.js';
+import type { LipreadModelOptions } from '../experts/lipread/model.js';
+import type { Activation } from '../router/router.js';
 import type { LlamaArchitecture } from './llama.js';
 import { decaysByDefault, type ParamInfo } from './optim.js';
 
@@ -31,6 +36,17 @@ export interface DecoderConfig {
   /** The GGUF's tensor type. */
   tensorType: 'f32' | 'f16';
 }
+
+/** The router MLP and the pooling it reads (as the runtime pools: windows of `window` frames every `hop`). */
+export interface RouterArchitectureConfig {
+  hidden: number[];
+  activation: Activation;
+  window: number;
+  hop: number;
+}
+
+/** The lipreading network less its vocabulary (the 39 ARPAbet phonemes and the blank). */
+export type LipreadArchitectureConfig = Omit<LipreadModelOptions, 'vocabSize' | 'seed' | 'weights'> & { channels: 1 | 3 };
 
 export interface TrainConfig {
   format: typeof TRAIN_FORMAT;
@@ -67,6 +83,12 @@ export interface TrainConfig {
     hard: boolean;
     /** τ = max(min, start · exp(−rate · step)). */
     tau: { start: number; min: number; rate: number };
+    architecture: RouterArchitectureConfig;
+  };
+  lipread: {
+    architecture: LipreadArchitectureConfig;
+    /** Share of each frame's ViT patches dropped while training (0: none). */
+    maskRatio: number;
   };
   decoder: DecoderConfig;
 }
@@ -100,6 +122,11 @@ export const TRAIN_DEFAULTS: TrainConfig = {
     hard: true,
     // start 1.0 is the paper's; floor 0.5 and rate 3e-5 per step are Jang et al. (2017)'s
     tau: { start: 1.0, min: 0.5, rate: 3e-5 },
+    architecture: { hidden: [128], activation: 'gelu', window: 16, hop: 8 },
+  },
+  lipread: {
+    architecture: { size: 32, patch: 8, channels: 1, dim: 64, layers: 2, heads: 4, stride: 2 },
+    maskRatio: 0.5, // the paper's
   },
   decoder: {
     architecture: { dim: 128, layers: 2, heads: 4, kvHeads: 4, ffnDim: 344, maxLen: 128, ropeBase: 10000, normEps: 1e-5 },
@@ -164,6 +191,39 @@ export const TRAIN_SCHEMA = {
         labelSmoothing: { type: 'number', minimum: 0, maximum: 1 },
         hard: { type: 'boolean' },
         tau: { type: 'object', additionalProperties: false, properties: { start: positive, min: positive, rate: { type: 'number', minimum: 0 } } },
+        architecture: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            hidden: { type: 'array', items: positiveInt, description: 'hidden layer sizes of the MLP' },
+            activation: { enum: ['relu', 'gelu'] },
+            window: { ...positiveInt, description: 'frames per pooled segment' },
+            hop: { ...positiveInt, description: 'frames between segment starts; at most window' },
+          },
+        },
+      },
+    },
+    lipread: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        architecture: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            size: { ...positiveInt, description: 'crop side in pixels; even (lip videos are H.264 yuv420p)' },
+            patch: { ...positiveInt, description: 'ViT patch side; divides size' },
+            channels: { enum: [1, 3], description: '1: luma, 3: RGB' },
+            dim: positiveInt,
+            layers: positiveInt,
+            heads: { ...positiveInt, description: 'divides dim' },
+            ff: { ...positiveInt, description: 'feed-forward width (default 4 · dim)' },
+            pooling: { enum: ['cls', 'mean'] },
+            stride: { ...positiveInt, description: 'temporal downsampling: T frames give ceil(T / stride) outputs' },
+            kernel: { ...positiveInt, description: 'temporal kernel in frames (default 2 · stride + 1); at least stride' },
+          },
+        },
+        maskRatio: { ...unit, description: 'share of patches dropped per frame while training' },
       },
     },
     decoder: {
@@ -215,6 +275,15 @@ function crossFieldProblems(c: TrainConfig): SchemaProblem[] {
     problems.push({ pointer: '/decoder/architecture/heads', message: `must leave an even head size (dim / heads; RoPE rotates pairs), but ${a.dim} / ${a.heads} = ${a.dim / a.heads} (value: ${a.heads})` });
   }
   if (a.heads % a.kvHeads !== 0) problems.push({ pointer: '/decoder/architecture/kvHeads', message: `must divide /decoder/architecture/heads = ${a.heads} (value: ${a.kvHeads})` });
+  const r = c.router.architecture;
+  if (r.hop > r.window) problems.push({ pointer: '/router/architecture/hop', message: `must not exceed /router/architecture/window = ${r.window}, or frames between windows get no routing (value: ${r.hop})` });
+  const l = c.lipread.architecture;
+  if (l.size % 2 !== 0) problems.push({ pointer: '/lipread/architecture/size', message: `must be even, as lip crops are (value: ${l.size})` });
+  if (l.size % l.patch !== 0) problems.push({ pointer: '/lipread/architecture/patch', message: `must divide /lipread/architecture/size = ${l.size} (value: ${l.patch})` });
+  if (l.dim % l.heads !== 0) problems.push({ pointer: '/lipread/architecture/heads', message: `must divide /lipread/architecture/dim = ${l.dim} (value: ${l.heads})` });
+  if (l.kernel !== undefined && l.kernel < l.stride) {
+    problems.push({ pointer: '/lipread/architecture/kernel', message: `must be at least /lipread/architecture/stride = ${l.stride}, or frames are skipped (value: ${l.kernel})` });
+  }
   c.optimizer.noDecay.forEach((pattern, i) => {
     try {
       new RegExp(pattern);
@@ -225,7 +294,7 @@ function crossFieldProblems(c: TrainConfig): SchemaProblem[] {
   return problems;
 }
 
-/** The file's fields over the defaults, nested objects merged one level (router.tau and decoder's two). */
+/** The file's fields over the defaults, nested objects merged one level (router's, lipread's and decoder's). */
 function withDefaults(file: TrainConfigFile): TrainConfig {
   const d = structuredClone(TRAIN_DEFAULTS);
   const { $schema: _, earlyStopping, ...f } = file;
@@ -235,7 +304,8 @@ function withDefaults(file: TrainConfigFile): TrainConfig {
     optimizer: { ...d.optimizer, ...f.optimizer },
     schedule: { ...d.schedule, ...f.schedule },
     ctc: { ...d.ctc, ...f.ctc },
-    router: { ...d.router, ...f.router, tau: { ...d.router.tau, ...f.router?.tau } },
+    router: { ...d.router, ...f.router, tau: { ...d.router.tau, ...f.router?.tau }, architecture: { ...d.router.architecture, ...f.router?.architecture } },
+    lipread: { ...d.lipread, ...f.lipread, architecture: { ...d.lipread.architecture, ...f.lipread?.architecture } },
     // The schema requires patience; 'loss' is the one metric.
     ...(earlyStopping ? { earlyStopping: { patience: earlyStopping.patience as number, metric: 'loss' as const } } : {}),
     decoder: {

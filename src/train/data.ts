@@ -3,7 +3,9 @@
  * padded batches.
  *
  * Sources: the backbone feature cache (src/backbone/cache.ts) matched against Stage-1 targets (`signweave pseudogloss
- * --out targets.jsonl` and its `targets.vocab.<stream>.txt`), or arrays in memory (simulated data, tests).
+ * --out targets.jsonl` and its `targets.vocab.<stream>.txt`), or arrays in memory (simulated data, tests). The router's
+ * labelled segments (router-data.ts) are matched with the cache by the same records and rules (`itemsFromCache`);
+ * the lipreading expert's lip videos are read in lipread-data.ts. docs/training-data.md describes the files.
  *
  * Items that cannot be trained on are never dropped silently: `TrainingSet.skipped` lists each with its reason (no
  * cached features, several candidate entries, an invalid cache entry, an empty target, a target too long for CTC to
@@ -123,9 +125,13 @@ export class TrainingSet {
     this.dim = items[0]?.input.shape[1] ?? 0;
   }
 
-  /** Items held in memory; shapes, targets and frame labels are checked, naming the item. */
-  static fromArrays(items: readonly TrainingItem[], options: { vocabSize?: number } = {}): TrainingSet {
+  /**
+   * Items held in memory; shapes, targets and frame labels are checked, naming the item. `vocab` (`<blank>` first)
+   * sets `vocabSize`; `skipped` lists the items a reader left out.
+   */
+  static fromArrays(items: readonly TrainingItem[], options: { vocabSize?: number; vocab?: readonly string[]; skipped?: readonly SkippedItem[] } = {}): TrainingSet {
     if (items.length === 0) throw new SignweaveInputError('the training set is empty');
+    const vocabSize = options.vocabSize ?? options.vocab?.length;
     const dim = items[0].input.shape[1];
     const ids = new Set<string>();
     for (const [i, item] of items.entries()) {
@@ -136,11 +142,11 @@ export class TrainingSet {
       if (!Number.isInteger(T) || !Number.isInteger(D) || T < 1 || D < 1) throw new SignweaveInputError(`${name}: shape [${T}, ${D}] is not [T ≥ 1, D ≥ 1]`);
       if (D !== dim) throw new SignweaveInputError(`${name}: ${D} features per frame, the first item has ${dim}`);
       if (item.input.data.length !== T * D) throw new SignweaveInputError(`${name}: ${item.input.data.length} values for shape [${T}, ${D}]`);
-      const bad = item.target.find((t) => !Number.isInteger(t) || t < 1 || (options.vocabSize !== undefined && t >= options.vocabSize));
-      if (bad !== undefined) throw new SignweaveInputError(`${name}: target id ${bad} is not a label id (1…${(options.vocabSize ?? Infinity) - 1}; 0 is the blank)`);
+      const bad = item.target.find((t) => !Number.isInteger(t) || t < 1 || (vocabSize !== undefined && t >= vocabSize));
+      if (bad !== undefined) throw new SignweaveInputError(`${name}: target id ${bad} is not a label id (1…${(vocabSize ?? Infinity) - 1}; 0 is the blank)`);
       if (item.frameLabels && item.frameLabels.length !== T) throw new SignweaveInputError(`${name}: ${item.frameLabels.length} frame labels for ${T} frames`);
     }
-    return new TrainingSet(items, [], new Map());
+    return new TrainingSet(items, options.skipped ?? [], new Map(), options.vocab);
   }
 
   /**
@@ -160,44 +166,18 @@ export class TrainingSet {
   }): TrainingSet {
     const vocabPath = options.vocab ?? `${options.targets.replace(/\.jsonl$/i, '')}.vocab.${options.stream}.txt`;
     const vocab = readVocab(vocabPath);
-    const records = readTargetRecords(options.targets, options.stream);
-    const index = new CacheIndex(options.cacheDir, options);
-    const items: TrainingItem[] = [];
-    const skipped: SkippedItem[] = [];
     const unknown = new Map<string, number>();
-    let first: { backbone: string; where: string } | undefined;
-    for (const record of records) {
-      const skip = (reason: string) => skipped.push({ id: record.id, where: record.where, reason });
-      const target = vocab.ids(record.tokens, unknown);
-      if (typeof target === 'string') {
-        skip(target);
-        continue;
-      }
-      if (target.length === 0) {
-        skip(`no ${options.stream} target`);
-        continue;
-      }
-      const found = index.find(record);
-      if (typeof found === 'string') {
-        skip(found);
-        continue;
-      }
-      const { features, backbone } = found;
-      if (first && backbone !== first.backbone) {
-        throw new SignweaveInputError(`${record.where}: its features come from backbone ${backbone.slice(0, 12)}…, those of ${first.where} from ${first.backbone.slice(0, 12)}…: give backboneSha256`);
-      }
-      first ??= { backbone, where: record.where };
+    const records = readTargetRecords(options.targets, options.stream).map((r) => {
+      const target = vocab.ids(r.tokens, unknown);
+      if (typeof target === 'string') return { ...r, target: [], problem: target };
+      return { ...r, target, ...(target.length === 0 ? { problem: `no ${options.stream} target` } : {}) };
+    });
+    const { items, skipped } = itemsFromCache(records, options, ({ id, target }, features) => {
       const need = ctcMinFrames(target);
-      if (features.shape[0] < need) {
-        skip(`${features.shape[0]} frames cannot hold a CTC alignment of ${target.length} labels (needs ${need})`);
-        continue;
-      }
-      items.push({ id: record.id, input: features, target });
-    }
-    if (items.length === 0) {
-      const reasons = skipped.slice(0, 3).map((s) => `${s.where}: ${s.reason}`);
-      throw new SignweaveInputError(`no training item from ${options.targets} and the cache ${options.cacheDir} (${records.length} targets; ${reasons.join('; ')})`);
-    }
+      if (features.shape[0] < need) return `${features.shape[0]} frames cannot hold a CTC alignment of ${target.length} labels (needs ${need})`;
+      return { id, input: features, target };
+    });
+    if (items.length === 0) throw noTrainingItem(`${options.targets} and the cache ${options.cacheDir}`, `${records.length} targets`, skipped);
     return new TrainingSet(items, skipped, unknown, vocab.tokens);
   }
 
@@ -205,10 +185,14 @@ export class TrainingSet {
     return this.items.length;
   }
 
-  /** sha256 over ids, shapes and targets: a run resumes only on the data it was checkpointed with. */
+  /** sha256 over ids, shapes, targets and frame labels: a run resumes only on the data it was checkpointed with. */
   fingerprint(): string {
     const hash = createHash('sha256');
-    for (const item of this.items) hash.update(`${item.id}\0${item.input.shape.join('x')}\0${item.target.join(',')}\n`);
+    for (const item of this.items) {
+      hash.update(`${item.id}\0${item.input.shape.join('x')}\0${item.target.join(',')}`);
+      if (item.frameLabels) hash.update(`\0${item.frameLabels.join(',')}`);
+      hash.update('\n');
+    }
     return hash.digest('hex');
   }
 
@@ -290,20 +274,40 @@ export class TrainingSet {
   }
 }
 
-interface TargetLine {
+/**
+ * A JSONL record naming cached features: by `video` (a cached file or frame folder whose path ends with it) or else
+ * by `id`, and by its time range (`start`/`end` in seconds when it has them, else the whole video).
+ */
+export interface CachedRecord {
   id: string;
+  /** `file:line`, for messages. */
   where: string;
-  tokens: string[];
   video?: string;
   start?: number;
   end?: number;
+  /** Why the record cannot be trained on, known before its features are looked up (e.g. a token outside the vocabulary). */
+  problem?: string;
 }
 
-/** The records of a targets JSONL with the tokens of one stream; malformed lines are input errors naming the line. */
-function readTargetRecords(path: string, stream: TargetStream): TargetLine[] {
+/** A targets.jsonl record with the tokens of one stream. */
+export interface TargetRecord extends CachedRecord {
+  tokens: string[];
+}
+
+/** An input error naming the record's line and one of its fields. */
+export function fieldError(where: string, field: string, why: string): SignweaveInputError {
+  return new SignweaveInputError(`${where}: field "${field}" ${why}`);
+}
+
+/**
+ * The records of a JSONL file, one JSON object per line (blank lines skipped), each with a unique non-empty `id`,
+ * optional `video`, `start` and `end`, and what `fields` reads from it (`fail(field, why)` throws an input error naming
+ * the line and the field). Other fields are ignored. Malformed lines are input errors naming file:line.
+ */
+export function readJsonlRecords<T extends object>(path: string, fields: (r: Record<string, unknown>, fail: (field: string, why: string) => never) => T): (CachedRecord & T)[] {
   const { lines } = readLines(path);
   const seen = new Map<string, number>();
-  const records: TargetLine[] = [];
+  const records: (CachedRecord & T)[] = [];
   lines.forEach((line, i) => {
     const where = `${path}:${i + 1}`;
     if (line.trim() === '') return;
@@ -314,7 +318,7 @@ function readTargetRecords(path: string, stream: TargetStream): TargetLine[] {
       throw new SignweaveInputError(`${where}: not JSON`);
     }
     const fail = (field: string, why: string): never => {
-      throw new SignweaveInputError(`${where}: field "${field}" ${why}`);
+      throw fieldError(where, field, why);
     };
     if (typeof r !== 'object' || r === null || Array.isArray(r)) throw new SignweaveInputError(`${where}: not a JSON object`);
     if (typeof r.id !== 'string' || r.id === '') fail('id', 'must be a non-empty string');
@@ -322,24 +326,36 @@ function readTargetRecords(path: string, stream: TargetStream): TargetLine[] {
     const earlier = seen.get(id);
     if (earlier !== undefined) throw new SignweaveInputError(`${where}: id "${id}" already on line ${earlier}`);
     seen.set(id, i + 1);
-    const strings = (v: unknown, field: string): string[] => (Array.isArray(v) && v.every((s) => typeof s === 'string') ? v : fail(field, 'must be an array of strings'));
-    const list = (field: string): Record<string, unknown>[] => (Array.isArray(r[field]) ? (r[field] as Record<string, unknown>[]) : fail(field, 'must be an array'));
-    let tokens: string[];
-    if (stream === 'gloss') tokens = strings(r.pseudogloss, 'pseudogloss');
-    else if (stream === 'phonemes') tokens = list('phonemes').flatMap((w, k) => strings(w?.phonemes, `phonemes[${k}].phonemes`));
-    // Spans are separated by a space, which the fingerspelling alphabet has.
-    else tokens = list('fingerspell').flatMap((s, k) => [...(k > 0 ? [' '] : []), ...strings(s?.chars, `fingerspell[${k}].chars`)]);
+    const own = fields(r, fail);
     const num = (field: 'start' | 'end'): number | undefined =>
       r[field] === undefined ? undefined : typeof r[field] === 'number' && Number.isFinite(r[field]) ? r[field] : fail(field, 'must be a number of seconds');
     if (r.video !== undefined && typeof r.video !== 'string') fail('video', 'must be a string');
-    records.push({ id, where, tokens, video: r.video as string | undefined, start: num('start'), end: num('end') });
+    records.push({ ...own, id, where, video: r.video as string | undefined, start: num('start'), end: num('end') });
   });
   return records;
 }
 
-function readVocab(path: string): { tokens: string[]; ids: (tokens: string[], unknown: Map<string, number>) => number[] | string } {
-  const tokens = parseVocabFile(readLines(path).lines.join('\n'), path);
-  if (tokens[0] !== CTC_BLANK) throw new SignweaveInputError(`${path}:1: the first token must be ${CTC_BLANK} (the CTC blank), got "${tokens[0]}"`);
+/** The records of a targets JSONL (`signweave pseudogloss --out`) with the tokens of one stream. */
+export function readTargetRecords(path: string, stream: TargetStream): TargetRecord[] {
+  return readJsonlRecords(path, (r, fail) => {
+    const strings = (v: unknown, field: string): string[] => (Array.isArray(v) && v.every((s) => typeof s === 'string') ? v : fail(field, 'must be an array of strings'));
+    const list = (field: string): Record<string, unknown>[] => (Array.isArray(r[field]) ? (r[field] as Record<string, unknown>[]) : fail(field, 'must be an array'));
+    if (stream === 'gloss') return { tokens: strings(r.pseudogloss, 'pseudogloss') };
+    if (stream === 'phonemes') return { tokens: list('phonemes').flatMap((w, k) => strings(w?.phonemes, `phonemes[${k}].phonemes`)) };
+    // Spans are separated by a space, which the fingerspelling alphabet has.
+    return { tokens: list('fingerspell').flatMap((s, k) => [...(k > 0 ? [' '] : []), ...strings(s?.chars, `fingerspell[${k}].chars`)]) };
+  });
+}
+
+/** A label vocabulary, `<blank>` first. */
+export interface LabelVocab {
+  tokens: readonly string[];
+  /** The ids of `target`, or why it has none (a token outside the vocabulary and no `<unk>` to take it). */
+  ids(target: readonly string[], unknown: Map<string, number>): number[] | string;
+}
+
+/** Label ids of token lists by `tokens` (`<blank>` first); `source` names the vocabulary in messages. */
+export function labelVocab(tokens: readonly string[], source: string): LabelVocab {
   const index = new Map(tokens.map((t, i) => [t, i]));
   const unk = index.get('<unk>');
   return {
@@ -352,11 +368,63 @@ function readVocab(path: string): { tokens: string[]; ids: (tokens: string[], un
         else if (unk !== undefined) {
           ids.push(unk);
           unknown.set(token, (unknown.get(token) ?? 0) + 1);
-        } else return `target token "${token}" is not in ${path}`;
+        } else return `target token "${token}" is not in ${source}`;
       }
       return ids;
     },
   };
+}
+
+function readVocab(path: string): LabelVocab {
+  const tokens = parseVocabFile(readLines(path).lines.join('\n'), path);
+  if (tokens[0] !== CTC_BLANK) throw new SignweaveInputError(`${path}:1: the first token must be ${CTC_BLANK} (the CTC blank), got "${tokens[0]}"`);
+  return labelVocab(tokens, path);
+}
+
+/** Row-major `[T, D]` features at `fps`, as the cache holds them. */
+export type CachedInput = TrainingInput & { fps: number };
+
+/**
+ * Training items of records matched with the feature cache in `cache.dir`, in record order: `item` makes each from
+ * the record and its features, or says why it cannot. Records with a `problem`, without (or with several) cached
+ * entries, or with an invalid entry are skipped with the reason. Features of two backbones in one set are an error.
+ */
+export function itemsFromCache<R extends CachedRecord>(
+  records: readonly R[],
+  cache: { cacheDir: string; backboneSha256?: string; stride?: number },
+  item: (record: R, features: CachedInput) => TrainingItem | string,
+): { items: TrainingItem[]; skipped: SkippedItem[] } {
+  const index = new CacheIndex(cache.cacheDir, cache);
+  const items: TrainingItem[] = [];
+  const skipped: SkippedItem[] = [];
+  let first: { backbone: string; where: string } | undefined;
+  for (const record of records) {
+    const skip = (reason: string) => skipped.push({ id: record.id, where: record.where, reason });
+    if (record.problem !== undefined) {
+      skip(record.problem);
+      continue;
+    }
+    const found = index.find(record);
+    if (typeof found === 'string') {
+      skip(found);
+      continue;
+    }
+    const { features, backbone } = found;
+    if (first && backbone !== first.backbone) {
+      throw new SignweaveInputError(`${record.where}: its features come from backbone ${backbone.slice(0, 12)}…, those of ${first.where} from ${first.backbone.slice(0, 12)}…: give backboneSha256`);
+    }
+    first ??= { backbone, where: record.where };
+    const made = item(record, features);
+    if (typeof made === 'string') skip(made);
+    else items.push(made);
+  }
+  return { items, skipped };
+}
+
+/** The error when `source` gave no training item (`count`: what it held), with the first reasons. */
+export function noTrainingItem(source: string, count: string, skipped: readonly SkippedItem[]): SignweaveInputError {
+  const reasons = skipped.slice(0, 3).map((s) => `${s.where ?? s.id}: ${s.reason}`);
+  return new SignweaveInputError(`no training item from ${source} (${count}; ${reasons.join('; ')})`);
 }
 
 interface CacheCandidate {
@@ -367,7 +435,7 @@ interface CacheCandidate {
 
 const SIDECAR_FILE = /^[0-9a-f]{64}\.json$/;
 /** Seconds within which a record's time range and a cached range are the same. */
-const RANGE_TOLERANCE = 1e-3;
+export const RANGE_TOLERANCE = 1e-3;
 
 /** Cached entries by the name of their video (file name without extension, or the frame folder's name). */
 class CacheIndex {
@@ -402,7 +470,7 @@ class CacheIndex {
   }
 
   /** The record's features, or why there are none. */
-  find(record: TargetLine): { features: TrainingInput; backbone: string } | string {
+  find(record: CachedRecord): { features: CachedInput; backbone: string } | string {
     const wanted = record.video !== undefined ? stripExtension(record.video.replace(/\/[^/]*\*[^/]*$/, '')) : record.id;
     const base = wanted.slice(wanted.lastIndexOf('/') + 1);
     const sameRange = (p: FeatureKeyParts) =>

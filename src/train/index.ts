@@ -55,6 +55,8 @@ export {
   type ResolvedTrainConfig,
 } from './config.js';
 export { TrainingSet, type Batch, type BatchOptions, type DataPosition, type SkippedItem, type TargetStream, type TrainingInput, type TrainingItem } from './data.js';
+export { routerTrainingSet, readSegmentRecords } from './router-data.js';
+export { lipreadTrainingSet, lipreadPhoneme } from './lipread-data.js';
 export {
   CHECKPOINT_FORMAT,
   configHash,

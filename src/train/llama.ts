@@ -259,7 +259,7 @@ export function decoderTask(arch: LlamaArchitecture, tokenizer: LlamaTokenizer, 
   return {
     kind: 'decoder',
     architecture: { ...arch },
-    takesDropout: false,
+    takesRandomInputs: false,
     define: () => definition,
     runs: (batch) => {
       const [B, T, D] = batch.shape;

@@ -5,7 +5,8 @@
  *
  * - sign, fingerspell: the feature CTC head over backbone features, one padded run per batch ([B, T, D]; every op is
  *   per frame, so padding changes no real frame), CTC on `logits` with the bundle's blank.
- * - lipread: the lip ViT + conv1d, one run per clip (its frames are the ViT's batch), CTC at T′ = ⌈T / stride⌉.
+ * - lipread: the lip ViT + conv1d, one run per clip (its frames are the ViT's batch), CTC at T′ = ⌈T / stride⌉;
+ *   training drops `maskRatio` (default 50 %) of each frame's patches, a fresh random subset per frame and step.
  * - router: every segment of the batch (pooled as the runtime pools them) as the MLP's rows; training loss is the
  *   cross-entropy of a straight-through Gumbel-softmax sample at the τ of the step, evaluation the plain
  *   cross-entropy of the logits.
@@ -14,8 +15,8 @@
  * - decoder: the LLaMA pseudo-gloss → English model (src/train/llama.ts), next-token cross-entropy, exported as GGUF.
  */
 import { FINGERSPELL_VOCAB, buildFingerspellHead } from '../experts/fingerspell/index.js';
-import { LIPREAD_VOCAB, LIPS_INPUT, buildLipreadModel, lipreadModelDefinition, type LipreadModelOptions } from '../experts/lipread/model.js';
-import { FEATURES_INPUT, LOGITS_OUTPUT, featureCtcHeadDefinition, outputFrames } from '../experts/shared.js';
+import { KEEP_INPUT, LIPREAD_VOCAB, LIPS_INPUT, buildLipreadModel, lipCropNormalisation, lipreadKeptPatches, lipreadModelDefinition, type LipreadModelOptions } from '../experts/lipread/model.js';
+import { DROPOUT_INPUT, FEATURES_INPUT, LOGITS_OUTPUT, featureCtcHeadDefinition, outputFrames } from '../experts/shared.js';
 import { buildSignHead } from '../experts/sign/index.js';
 import { SignweaveInputError } from '../errors.js';
 import { fusionStreams } from '../bundles/fusion.js';
@@ -25,7 +26,7 @@ import { writeBundle } from '../bundles/writer.js';
 import { resolveFusionConfig, type FusionConfig } from '../fusion/config.js';
 import { FUSION_IO, buildFusionModel, fusionModelDefinition } from '../fusion/graphs.js';
 import type { OnnxModel } from '../graph/builder.js';
-import { float32, type HostTensor } from '../graph/tensor.js';
+import { float32, int64, type HostTensor } from '../graph/tensor.js';
 import { poolSegments } from '../router/pooling.js';
 import { ROUTER_CLASSES } from '../router/router.js';
 import { ROUTER_LABELS, type SimulatedSentence } from '../simulate/model.js';
@@ -36,14 +37,14 @@ import type { TrainConfig } from './config.js';
 import type { Batch, TrainingItem } from './data.js';
 import { decoderTask, type DecoderModelManifest, type LlamaArchitecture } from './llama.js';
 import type { LlamaTokenizer } from '../llm/tokenizer.js';
-import { crossEntropy, ctcLoss, gumbelSoftmaxRows } from './loss.js';
+import { crossEntropy, ctcLoss, dropoutMask, gumbelSoftmaxRows } from './loss.js';
 import { gumbelTau } from './optim.js';
 
 import type { TrainKind } from './kinds.js';
 
 export { TRAIN_KINDS, type TrainKind } from './kinds.js';
 
-/** Which graph: `train` (with dropout inputs when the config has dropout), `eval` (none), `export` (the bundle's). */
+/** Which graph: `train` (with its random mask inputs, if any), `eval` (none), `export` (the bundle's). */
 export type GraphMode = 'train' | 'eval' | 'export';
 
 /** What a loss needs besides the outputs. */
@@ -69,8 +70,8 @@ export interface LossPart {
 /** One run of the graph within a step. */
 export interface GraphRun {
   inputs: Record<string, HostTensor>;
-  /** Shape of the dropout mask input (`dropout`) when the graph takes one. */
-  dropoutShape?: number[];
+  /** The `train` graph's random mask inputs of this run (dropout, lipread's patch mask), drawn from the step's `rng`. */
+  randomInputs?(rng: () => number, config: TrainConfig): Record<string, HostTensor>;
   loss(outputs: Record<string, HostTensor>, context: LossContext): LossPart;
 }
 
@@ -78,8 +79,11 @@ export interface TrainingTask {
   kind: TrainKind;
   /** The options the graph is built from (checkpoints refuse another; bundles record them). */
   architecture: Record<string, unknown>;
-  /** The dropout input is present in the `train` graph only. */
-  takesDropout: boolean;
+  /**
+   * The `train` graph takes random masks that the `eval` graph lacks, drawn each step by runs' `randomInputs`: the
+   * dropout mask, or lipread's patch mask (dropout of whole patches).
+   */
+  takesRandomInputs: boolean;
   define(mode: GraphMode): GraphDefinition;
   runs(batch: Batch): GraphRun[];
   /** Writes the bundle of `weights` into `dir` (the decoder: its GGUF and manifest). */
@@ -97,6 +101,11 @@ function ctcPart(logits: HostTensor, lengths: number[], targets: number[][], bla
 function itemRows(batch: Batch, b: number): Float32Array {
   const [, T, D] = batch.shape;
   return batch.inputs.subarray(b * T * D, (b * T + batch.lengths[b]) * D);
+}
+
+/** A run's inverted-dropout mask input `name` of `shape` at the config's rate. */
+function dropoutInput(name: string, shape: readonly number[]): NonNullable<GraphRun['randomInputs']> {
+  return (rng, config) => ({ [name]: float32(dropoutMask(shape.reduce((a, b) => a * b, 1), config.dropout, rng), shape) });
 }
 
 /** 2-D logits as a batch of one for the batched CTC loss. */
@@ -117,14 +126,14 @@ function featureHeadTask(kind: 'sign' | 'fingerspell', arch: FeatureHeadArchitec
   return {
     kind,
     architecture: { ...arch },
-    takesDropout: dropout,
+    takesRandomInputs: dropout,
     define: (mode) => featureCtcHeadDefinition(arch, { batched: mode !== 'export', dropout: mode === 'train' && dropout }),
     runs: (batch) => {
       if (batch.shape[1] > arch.maxLen) throw new SignweaveInputError(`${kind} task: batch item ${batch.ids[batch.lengths.indexOf(batch.shape[1])]} has ${batch.shape[1]} frames, more than maxLen ${arch.maxLen}`);
       return [
         {
           inputs: { [FEATURES_INPUT]: float32(batch.inputs, batch.shape) },
-          dropoutShape: [...batch.shape],
+          ...(dropout ? { randomInputs: dropoutInput(DROPOUT_INPUT, batch.shape) } : {}),
           loss: (outputs, context) => ctcPart(outputs[LOGITS_OUTPUT], batch.lengths, batch.targets, blank, context),
         },
       ];
@@ -150,24 +159,43 @@ function featureHeadTask(kind: 'sign' | 'fingerspell', arch: FeatureHeadArchitec
 
 export type LipreadArchitecture = Omit<LipreadModelOptions, 'seed' | 'weights'>;
 
-/** ImageNet's per-channel normalisation, as the demo lip bundle declares it. */
-const LIP_NORMALISATION = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+/**
+ * Lipread's `keep` input for `frames` frames: per frame a uniformly random subset of `kept` of its `patches` patches
+ * (partial Fisher–Yates), in ascending order, as flat indices t·P + p.
+ */
+export function samplePatchKeep(frames: number, patches: number, kept: number, rng: () => number): HostTensor & { dtype: 'int64' } {
+  const order = new Int32Array(patches);
+  const keep = new BigInt64Array(frames * kept);
+  for (let t = 0; t < frames; t++) {
+    for (let p = 0; p < patches; p++) order[p] = p;
+    for (let i = 0; i < kept; i++) {
+      const j = i + Math.floor(rng() * (patches - i));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    order.subarray(0, kept).sort().forEach((p, i) => (keep[t * kept + i] = BigInt(t * patches + p)));
+  }
+  return int64(keep, [frames, kept]);
+}
 
-function lipreadTask(arch: LipreadArchitecture, vocab: readonly string[]): TrainingTask {
+function lipreadTask(arch: LipreadArchitecture, vocab: readonly string[], maskRatio: number): TrainingTask {
   const channels = arch.channels ?? 3;
   const blank = vocab.indexOf(CTC_BLANK);
   const frameSize = arch.size * arch.size * channels;
-  const define = lipreadModelDefinition(arch);
+  // The eval graph is the bundle's (every patch); the train graph drops patches unless maskRatio is 0.
+  const definitions = { train: lipreadModelDefinition(arch, { maskRatio }), eval: lipreadModelDefinition(arch) };
+  const kept = lipreadKeptPatches(arch, maskRatio);
+  const patches = (arch.size / arch.patch) ** 2;
   return {
     kind: 'lipread',
-    architecture: { ...arch },
-    takesDropout: false,
-    define: () => define,
+    architecture: { ...arch, maskRatio },
+    takesRandomInputs: kept !== undefined,
+    define: (mode) => (mode === 'train' ? definitions.train : definitions.eval),
     runs: (batch) => {
       if (batch.shape[2] !== frameSize) throw new SignweaveInputError(`lipread task: items have ${batch.shape[2]} values per frame; crops of ${arch.size}×${arch.size}×${channels} have ${frameSize}`);
       const share = 1 / batch.lengths.length;
       return batch.lengths.map((T, b) => ({
         inputs: { [LIPS_INPUT]: float32(itemRows(batch, b), [T, arch.size, arch.size, channels]) },
+        ...(kept === undefined ? {} : { randomInputs: (rng: () => number) => ({ [KEEP_INPUT]: samplePatchKeep(T, patches, kept, rng) }) }),
         loss: (outputs, context) => {
           const logits = outputs[LOGITS_OUTPUT];
           const part = ctcPart(asBatchOfOne(logits), [outputFrames(T, arch.stride)], [batch.targets[b]], blank, context, share);
@@ -176,7 +204,7 @@ function lipreadTask(arch: LipreadArchitecture, vocab: readonly string[]): Train
       }));
     },
     writeBundle: (dir, weights, b) => {
-      const norm = channels === 3 ? LIP_NORMALISATION : { mean: [0.5], std: [0.25] };
+      const norm = lipCropNormalisation(channels);
       return writeBundle(dir, {
         kind: 'lipread',
         ...b,
@@ -186,7 +214,8 @@ function lipreadTask(arch: LipreadArchitecture, vocab: readonly string[]): Train
         output: { blank },
         input: { type: 'lip-crops', name: LIPS_INPUT, size: arch.size, channels, ...norm },
         temporalStride: arch.stride,
-        architecture: { ...arch },
+        // The inference graph's options, and the mask ratio it was trained with (which the graph does not use).
+        architecture: { ...arch, maskRatio },
       });
     },
   };
@@ -235,7 +264,7 @@ function routerTask(arch: RouterArchitectureOptions): TrainingTask {
   return {
     kind: 'router',
     architecture: { ...arch },
-    takesDropout: false,
+    takesRandomInputs: false,
     define: () => define,
     runs: (batch) => {
       const { pooled, labels } = poolBatch(batch, arch.window, arch.hop);
@@ -323,7 +352,7 @@ function fusionTask(config: FusionConfig, vocab: readonly string[], samples: rea
   return {
     kind: 'fusion',
     architecture: { ...config },
-    takesDropout: dropout,
+    takesRandomInputs: dropout,
     define: (mode) => (mode === 'train' ? definitions.train : definitions.eval),
     runs: (batch) => {
       const share = 1 / batch.ids.length;
@@ -343,7 +372,7 @@ function fusionTask(config: FusionConfig, vocab: readonly string[], samples: rea
             ...stream(FUSION_IO.router, s.router, true),
             ...stream(FUSION_IO.lips, s.lips, c.lip),
           },
-          dropoutShape: [T, c.d],
+          ...(dropout ? { randomInputs: dropoutInput(FUSION_IO.dropout, [T, c.d]) } : {}),
           loss: (outputs, context) => {
             const logits = outputs[FUSION_IO.logits];
             const part = ctcPart(asBatchOfOne(logits), [T], [batch.targets[b]], blank, context, share);
@@ -373,7 +402,7 @@ function fusionTask(config: FusionConfig, vocab: readonly string[], samples: rea
 export const TRAIN_TASKS = {
   sign: (o: { architecture: FeatureHeadArchitecture; vocab: readonly string[]; dropout?: boolean }) => featureHeadTask('sign', o.architecture, o.vocab, o.dropout ?? false),
   fingerspell: (o: { architecture: FeatureHeadArchitecture; vocab?: readonly string[]; dropout?: boolean }) => featureHeadTask('fingerspell', o.architecture, o.vocab ?? FINGERSPELL_VOCAB, o.dropout ?? false),
-  lipread: (o: { architecture: LipreadArchitecture; vocab?: readonly string[] }) => lipreadTask(o.architecture, o.vocab ?? LIPREAD_VOCAB),
+  lipread: (o: { architecture: LipreadArchitecture; vocab?: readonly string[]; maskRatio?: number }) => lipreadTask(o.architecture, o.vocab ?? LIPREAD_VOCAB, o.maskRatio ?? 0.5),
   router: (o: { architecture: RouterArchitectureOptions }) => routerTask(o.architecture),
   fusion: (o: { architecture: FusionConfig; vocab: readonly string[]; samples: readonly FusionSample[]; dropout?: boolean }) => fusionTask(o.architecture, o.vocab, o.samples, o.dropout ?? false),
   decoder: (o: { architecture: LlamaArchitecture; tokenizer: LlamaTokenizer; tensorType?: 'f32' | 'f16'; provenance?: Record<string, unknown> }) =>

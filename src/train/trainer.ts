@@ -15,8 +15,11 @@
  * `provenance.json`.
  *
  * Exact resume: a checkpoint holds the weights, AdamW's moments and step and the data position; everything random in
- * a step (dropout masks, Gumbel noise) is drawn from generators seeded by (seed, step), so there is no generator
- * state to save and a resumed run takes bit-identical steps.
+ * a step (dropout and patch masks, Gumbel noise) is drawn from generators seeded by (seed, step), so there is no
+ * generator state to save and a resumed run takes bit-identical steps.
+ *
+ * Masks: a task whose `train` graph takes random masks (`takesRandomInputs`) has its runs draw them (`randomInputs`) from
+ * the step's mask generator, in run order; evaluations run the `eval` graph, which has none.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,14 +34,12 @@ import { configHash, latestCheckpoint, readCheckpoint, saveCheckpoint, writeChec
 import { decayRule, type ResolvedTrainConfig, type TrainConfig } from './config.js';
 import type { Batch, BatchOptions, TrainingSet } from './data.js';
 import { TrainingLog, readTrainingLog } from './log.js';
-import { dropoutMask } from './loss.js';
 import { AdamW, clipGradNorm, cosineSchedule } from './optim.js';
 import { plotTrainingLog } from './plot.js';
 import type { GraphRun, LossContext, TrainingTask } from './tasks.js';
 
 /** The output every task's loss is taken on. */
 const LOSS_OUTPUT = 'logits';
-const DROPOUT_INPUT = 'dropout';
 
 export type TrainProgress =
   | { type: 'start'; totalSteps: number; startStep: number; stepsPerEpoch: number; parameters: number; resumedFrom: string | null }
@@ -125,7 +126,7 @@ function stepRng(seed: number, step: number, use: number): () => number {
   return mulberry32((Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(step, 0x85ebca77) ^ Math.imul(use + 1, 0xc2b2ae3d)) >>> 0);
 }
 const GUMBEL = 0;
-const DROPOUT = 1;
+const MASKS = 1;
 
 /** The lowest eval loss so far and how many evaluations have not beaten it, as checkpoints keep them. */
 interface BestState {
@@ -200,9 +201,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const sessionOptions = { intraOpThreads: options.threads };
   const trainingSession = await OnnxSession.create(graph.toBytes(), { ...sessionOptions, label: `${task.kind} training graph` });
   const forwardSession = await OnnxSession.create(graph.forwardBytes(), { ...sessionOptions, label: `${task.kind} forward graph` });
-  // The eval graph differs from the training one only by the dropout input.
-  const evalGraph = task.takesDropout ? buildTrainingGraph(task.define('eval'), { seed: config.seed, differentiate: [LOSS_OUTPUT] }) : graph;
-  const evalSession = task.takesDropout ? await OnnxSession.create(evalGraph.forwardBytes(), { ...sessionOptions, label: `${task.kind} eval graph` }) : forwardSession;
+  // The eval graph differs from the training one only by the random mask inputs.
+  const evalGraph = task.takesRandomInputs ? buildTrainingGraph(task.define('eval'), { seed: config.seed, differentiate: [LOSS_OUTPUT] }) : graph;
+  const evalSession = task.takesRandomInputs ? await OnnxSession.create(evalGraph.forwardBytes(), { ...sessionOptions, label: `${task.kind} eval graph` }) : forwardSession;
 
   const log = TrainingLog.open(logPath, { configHash: hash, resumeStep: resumedFrom ? optimizer.step : undefined });
   const grads = Object.fromEntries(graph.parameters.map((p) => [p.name, new Float32Array(weights[p.name].length)]));
@@ -240,12 +241,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     return path;
   };
 
-  /** Feeds of one run: its inputs, and for the training graph a fresh dropout mask. */
-  const runFeeds = (run: GraphRun, rng: (() => number) | null): Record<string, HostTensor> => {
-    if (!rng || !run.dropoutShape) return run.inputs;
-    const size = run.dropoutShape.reduce((a, b) => a * b, 1);
-    return { ...run.inputs, [DROPOUT_INPUT]: { dtype: 'float32', shape: run.dropoutShape, data: dropoutMask(size, config.dropout, rng) } };
-  };
+  /** Feeds of one run: its inputs, and for the training graph fresh random masks. */
+  const runFeeds = (run: GraphRun, rng: (() => number) | null): Record<string, HostTensor> =>
+    rng && run.randomInputs ? { ...run.inputs, ...run.randomInputs(rng, config) } : run.inputs;
 
   /** Scores the eval set; with early stopping, says whether to stop. */
   const evaluate = async (epoch: number): Promise<boolean> => {
@@ -290,11 +288,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const started = performance.now();
       const step = optimizer.step + 1;
       const context: LossContext = { config, step, training: true, rng: stepRng(config.seed, step, GUMBEL) };
-      const dropoutRng = task.takesDropout ? stepRng(config.seed, step, DROPOUT) : null;
+      const maskRng = task.takesRandomInputs ? stepRng(config.seed, step, MASKS) : null;
       for (const g of Object.values(grads)) g.fill(0);
       let loss = 0;
       for (const run of task.runs(batch)) {
-        const feeds = runFeeds(run, dropoutRng);
+        const feeds = runFeeds(run, maskRng);
         const outputs = await forwardSession.run(graph.feeds(feeds, weights), [LOSS_OUTPUT]);
         const part = run.loss(outputs, context);
         loss += part.loss;

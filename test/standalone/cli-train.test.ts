@@ -85,7 +85,7 @@ describe('signweave train sign', () => {
     const bad = join(tmp.dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ format: 'signweave-train/1', optimizer: { lr: -1 } }));
     await assert.rejects(trainCli(['sign', '--data', data, '--out', join(tmp.dir, 'x'), '--config', bad]), inputError(/bad\.json.*\/optimizer\/lr/));
-    await assert.rejects(trainCli(['router', '--data', data, '--out', join(tmp.dir, 'x')]), inputError(/signweave train router: no on-disk training data format/));
+    await assert.rejects(trainCli(['router', '--data', data, '--out', join(tmp.dir, 'x')]), inputError(/--data .*data: no segments\.jsonl in it/));
     await assert.rejects(trainCli(['fusion', '--data', data, '--out', join(tmp.dir, 'x')]), inputError(/dataset\.json/));
   });
 });

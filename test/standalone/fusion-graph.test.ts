@@ -110,6 +110,13 @@ describe('fusion graph: every variant in ONNX Runtime against the TypeScript ref
     });
   }
 
+  it('a pre-norm encoder ends in its LayerNorm encoder.norm; a post-norm one (already normalised) and layers 0 have none', () => {
+    const norms = (config: FusionConfig): string[] => Object.keys(buildFusionModel(config).weights()).filter((k) => k.startsWith('encoder.norm'));
+    assert.deepEqual(norms({ ...BASE, layers: 2, norm: 'pre' }).sort(), ['encoder.norm.bias', 'encoder.norm.weight']);
+    assert.deepEqual(norms({ ...BASE, layers: 2, norm: 'post' }), []);
+    assert.deepEqual(norms({ ...BASE, layers: 0, norm: 'pre' }), []);
+  });
+
   it('inputs are the streams the config uses, with symbolic T and T_lips', () => {
     const shapes = (config: FusionConfig): [string, unknown][] => buildFusionModel(config).inputs.map((i) => [i.name, i.shape]);
     assert.deepEqual(shapes({ ...BASE, layers: 0 }), [

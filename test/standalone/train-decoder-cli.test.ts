@@ -151,7 +151,7 @@ describe('signweave train decoder', () => {
     await refused(['--pairs', bad, '--out', join(tmp.dir, 'bad')], new RegExp(`^${bad}:3: field "english" must be a string$`));
     await refused(['--pairs', pairs, '--dev', bad, '--out', join(tmp.dir, 'bad')], new RegExp(`^${bad}:3: field "english" must be a string$`));
     await refused(['--pairs', pairs, '--dev', bad, '--dev-fraction', '0.1', '--out', join(tmp.dir, 'both')], /^give --dev <jsonl> or --dev-fraction, not both$/);
-    await refused(['--data', tmp.dir, '--out', join(tmp.dir, 'data')], /^signweave train decoder reads --pairs \(and --dev\), not --data or --features$/);
+    await refused(['--data', tmp.dir, '--out', join(tmp.dir, 'data')], /^signweave train decoder reads --pairs \(and --dev\), not --data, --features or --lips$/);
     await refused(['--out', join(tmp.dir, 'data')], /^signweave train decoder needs --pairs <jsonl>/);
     await assert.rejects(
       createTrainCommand().parseAsync(['sign', '--pairs', pairs, '--out', join(tmp.dir, 'sign')], { from: 'user' }),

@@ -15,6 +15,8 @@ import { createProgress, type Progress } from '../progress.js';
 
 /** Sign and fingerspelling heads take sequences up to this long unless the data has longer ones. */
 const DEFAULT_MAX_FRAMES = 1024;
+/** The kinds that read the backbone feature cache (`--features`). */
+const FEATURE_KINDS: readonly TrainKind[] = ['sign', 'fingerspell', 'router'];
 /** The share of the pairs `train decoder` holds out when no --dev file is given. */
 const DEFAULT_DEV_FRACTION = 0.02;
 
@@ -22,6 +24,8 @@ interface Prepared {
   task: TrainingTask;
   set: TrainingSet;
   evalSet?: TrainingSet;
+  /** What the eval set is when it is not held-out data, for the summary. */
+  evalOn?: string;
   /** What the data was, for the summary. */
   about: string;
   /** Called once the trainer has accepted the output folder (a new run, or the checkpoint to resume). */
@@ -34,6 +38,7 @@ interface Prepared {
 interface DataOptions {
   data?: string;
   features?: string;
+  lips?: string;
   pairs?: string;
   dev?: string;
   devFraction?: number;
@@ -59,6 +64,65 @@ async function featureHeadData(kind: 'sign' | 'fingerspell', data: string, featu
   const architecture = { dim: set.dim, vocabSize: vocab.length, maxLen: Math.max(DEFAULT_MAX_FRAMES, longest) };
   const task = kind === 'sign' ? TRAIN_TASKS.sign({ architecture, vocab, dropout }) : TRAIN_TASKS.fingerspell({ architecture, vocab, dropout });
   return { task, set, about: `${set.size} sequences from ${targets} and ${cacheDir}${set.skipped.length ? ` (${set.skipped.length} skipped)` : ''}` };
+}
+
+/**
+ * `--data` for the router: `segments.jsonl` (labelled sign / fingerspell / rest segments per record) and the feature
+ * cache in `features/` (or `--features`). The trainer evaluates on the training data itself, so the summary has the
+ * router's segment accuracy (argmax, no Gumbel noise).
+ */
+async function routerData(config: TrainConfig, data: string, features: string | undefined): Promise<Prepared> {
+  const [{ routerTrainingSet, frameClassCounts }, { TRAIN_TASKS }] = await Promise.all([import('../../train/router-data.js'), import('../../train/tasks.js')]);
+  const segments = join(data, 'segments.jsonl');
+  if (!existsSync(segments)) throw new SignweaveInputError(`--data ${data}: no segments.jsonl in it (labelled segments per video; see docs/training-data.md)`);
+  const cacheDir = features ?? join(data, 'features');
+  const set = routerTrainingSet({ cacheDir, segments });
+  reportSkipped(set.skipped);
+  const architecture = { dim: set.dim, ...config.router.architecture };
+  const counts = frameClassCounts(set);
+  const frames = Object.values(counts).reduce((a, b) => a + b, 0);
+  const shares = Object.entries(counts).map(([c, n]) => `${c} ${((100 * n) / frames).toFixed(0)} %`).join(', ');
+  const { window, hop, hidden, activation } = architecture;
+  return {
+    task: TRAIN_TASKS.router({ architecture }),
+    set,
+    evalSet: set,
+    evalOn: 'segments of the training data, argmax',
+    about: `${set.size} sequences (${frames} frames: ${shares}) from ${segments} and ${cacheDir}${set.skipped.length ? ` (${set.skipped.length} skipped)` : ''}`,
+    rows: [`router        MLP ${[set.dim, ...hidden, Object.keys(counts).length].join('→')} (${activation}), window ${window} hop ${hop} frames`],
+    details: { segments, features: cacheDir, frames: counts },
+  };
+}
+
+/**
+ * `--data` for lipreading: `targets.jsonl` (Stage-1 records with phonemes) and one lip-crop video per record in
+ * `lips/` (or `--lips`), named by the record's id.
+ */
+async function lipreadData(config: TrainConfig, data: string, lipsOption: string | undefined, showProgress: boolean, signal: AbortSignal): Promise<Prepared> {
+  const [{ lipreadTrainingSet }, { TRAIN_TASKS }] = await Promise.all([import('../../train/lipread-data.js'), import('../../train/tasks.js')]);
+  const targets = join(data, 'targets.jsonl');
+  if (!existsSync(targets)) throw new SignweaveInputError(`--data ${data}: no targets.jsonl in it (write one with \`signweave pseudogloss --out ${targets}\`)`);
+  const lips = lipsOption ?? join(data, 'lips');
+  if (!existsSync(lips)) {
+    const where = lipsOption !== undefined ? `--lips ${lipsOption}: no such folder` : `--data ${data}: no lips/ folder in it`;
+    throw new SignweaveInputError(`${where} (one lip-crop video per record, <id>.mp4: \`signweave landmarks <video> --lips-out ${join(lips, '<id>.mp4')}\`)`);
+  }
+  const { architecture, maskRatio } = config.lipread;
+  let progress: Progress | undefined;
+  const onProgress = (done: number, total: number): void => {
+    progress ??= createProgress('lip videos', total, showProgress);
+    progress.update(done);
+  };
+  const { set, frames, facelessFrames } = await lipreadTrainingSet({ targets, lips, ...architecture, signal, onProgress }).finally(() => progress?.stop());
+  reportSkipped(set.skipped);
+  const { size, channels, stride } = architecture;
+  return {
+    task: TRAIN_TASKS.lipread({ architecture, maskRatio }),
+    set,
+    about: `${set.size} clips (${frames} frames, ${facelessFrames} without a face) from ${targets} and ${lips}${set.skipped.length ? ` (${set.skipped.length} skipped)` : ''}`,
+    rows: [`lip crops     ${size}×${size} ${channels === 1 ? 'luma' : 'RGB'}, temporal stride ${stride}, ${Math.round(100 * maskRatio)} % of patches masked in training`],
+    details: { targets, lips, frames, facelessFrames },
+  };
 }
 
 /** `--data` for fusion: a dataset written by `signweave simulate`; the router stream is its frame labels one-hot. */
@@ -184,13 +248,15 @@ async function decoderData(config: TrainConfig, out: string, o: DataOptions, sig
 function checkDataOptions(kind: TrainKind, o: DataOptions): void {
   const decoderOnly = { '--pairs': o.pairs, '--dev': o.dev, '--dev-fraction': o.devFraction, '--limit': o.limit };
   if (kind === 'decoder') {
-    if (o.data !== undefined || o.features !== undefined) throw new SignweaveInputError('signweave train decoder reads --pairs (and --dev), not --data or --features');
+    if (o.data !== undefined || o.features !== undefined || o.lips !== undefined) throw new SignweaveInputError('signweave train decoder reads --pairs (and --dev), not --data, --features or --lips');
     if (o.pairs === undefined) throw new SignweaveInputError('signweave train decoder needs --pairs <jsonl> (e.g. `signweave pseudogloss --out targets.jsonl` output)');
     if (o.dev !== undefined && o.devFraction !== undefined) throw new SignweaveInputError('give --dev <jsonl> or --dev-fraction, not both');
     return;
   }
   const given = Object.entries(decoderOnly).find(([, v]) => v !== undefined);
   if (given) throw new SignweaveInputError(`${given[0]} is an option of signweave train decoder, not of ${kind}`);
+  if (o.features !== undefined && !FEATURE_KINDS.includes(kind)) throw new SignweaveInputError(`--features is an option of signweave train ${FEATURE_KINDS.join('|')}, not of ${kind}`);
+  if (o.lips !== undefined && kind !== 'lipread') throw new SignweaveInputError(`--lips is an option of signweave train lipread, not of ${kind}`);
   if (o.data === undefined) throw new SignweaveInputError(`signweave train ${kind} needs --data <dir>`);
 }
 
@@ -204,13 +270,12 @@ function prepare(kind: TrainKind, config: TrainConfig, out: string, o: DataOptio
     case 'sign':
     case 'fingerspell':
       return featureHeadData(kind, data, o.features, dropout);
+    case 'router':
+      return routerData(config, data, o.features);
+    case 'lipread':
+      return lipreadData(config, data, o.lips, o.progress, signal);
     case 'fusion':
       return fusionData(data, dropout);
-    case 'lipread':
-    case 'router':
-      throw new SignweaveInputError(
-        `signweave train ${kind}: no on-disk training data format exists yet for ${kind === 'lipread' ? 'lip crops with phoneme targets' : 'features with per-frame sign / fingerspell / rest labels'}; train it from code with TRAIN_TASKS.${kind} and train()`,
-      );
   }
 }
 
@@ -225,7 +290,10 @@ function summary(kind: TrainKind, result: TrainResult, out: string, prepared: Pr
     `steps         ${result.steps} of ${result.totalSteps}${Number.isFinite(result.msPerStep) ? `, ${result.msPerStep.toFixed(1)} ms/step${speed}` : ''}${result.stoppedEarly ? ' (stopped early)' : ''}`,
     `final loss    ${result.finalLoss.toFixed(4)}`,
   ];
-  if (result.evalLoss !== undefined) rows.push(`eval loss     ${result.evalLoss.toFixed(4)}${result.evalAccuracy !== undefined ? `, accuracy ${(100 * result.evalAccuracy).toFixed(1)} %` : ''}`);
+  if (result.evalLoss !== undefined) {
+    const accuracy = result.evalAccuracy !== undefined ? `, accuracy ${(100 * result.evalAccuracy).toFixed(1)} %` : '';
+    rows.push(`eval loss     ${result.evalLoss.toFixed(4)}${accuracy}${prepared.evalOn ? ` (${prepared.evalOn})` : ''}`);
+  }
   if (result.bestStep !== undefined) rows.push(`best eval     loss ${result.bestLoss!.toFixed(4)} at step ${result.bestStep}`);
   if (decoder) rows.push(`model         ${decoder.parameters} parameters, ${decoder.tensorType}, sha256 ${decoder.sha256}, ${(statSync(join(out, decoder.file)).size / 2 ** 20).toFixed(2)} MiB`);
   rows.push(...(prepared.rows ?? []));
@@ -238,12 +306,16 @@ function summary(kind: TrainKind, result: TrainResult, out: string, prepared: Pr
 export function createTrainCommand() {
   return new Command('train')
     .description(
-      'Train a light module (sign or fingerspelling CTC head, fusion) on cached features or simulated expert outputs and write its bundle, or the pseudo-gloss → English decoder on (pseudo-gloss, English) pairs and write its GGUF.',
+      'Train a light module — sign or fingerspelling CTC head or router on cached backbone features, lipreading network on lip-crop videos, fusion on simulated expert outputs — and write its bundle, or the pseudo-gloss → English decoder on (pseudo-gloss, English) pairs and write its GGUF. Data formats: docs/training-data.md.',
     )
     .addArgument(new Argument('<kind>', 'what to train').choices(TRAIN_KINDS))
-    .option('--data <dir>', 'sign/fingerspell: folder with targets.jsonl, its vocab files and features/ (the feature cache); fusion: a `signweave simulate` dataset')
+    .option(
+      '--data <dir>',
+      'sign/fingerspell: folder with targets.jsonl, its vocab files and features/ (the feature cache); router: segments.jsonl and features/; lipread: targets.jsonl and lips/<id>.mp4 lip-crop videos; fusion: a `signweave simulate` dataset',
+    )
     .requiredOption('--out <dir>', 'bundle folder to write (training files go to <out>/training)')
-    .option('--features <dir>', 'feature cache folder (default <data>/features)')
+    .option('--features <dir>', 'sign/fingerspell/router: feature cache folder (default <data>/features)')
+    .option('--lips <dir>', 'lipread: folder of lip-crop videos named by record id (default <data>/lips)')
     .option('--pairs <jsonl>', 'decoder: (pseudo-gloss, English) pairs: `signweave pseudogloss --out` records or {"gloss", "english"} lines')
     .option('--dev <jsonl>', 'decoder: dev pairs for evaluation and early stopping (default: hold out --dev-fraction of --pairs)')
     .option('--dev-fraction <f>', `decoder: share of --pairs held out as dev, by a seeded hash of the ids (default ${DEFAULT_DEV_FRACTION})`, positiveNumber)
@@ -281,7 +353,8 @@ export function createTrainCommand() {
       if (options.json) {
         const { weights: _, bundle, ...rest } = result;
         const details = prepared.details ? { details: prepared.details } : {};
-        process.stdout.write(`${JSON.stringify({ kind, out: options.out, config: resolved.path, configSha256: resolved.sha256, data: prepared.about, ...details, ...rest, bundle }, null, 2)}\n`);
+        const evalOn = prepared.evalOn ? { evalOn: prepared.evalOn } : {};
+        process.stdout.write(`${JSON.stringify({ kind, out: options.out, config: resolved.path, configSha256: resolved.sha256, data: prepared.about, ...details, ...evalOn, ...rest, bundle }, null, 2)}\n`);
       } else {
         process.stdout.write(summary(kind, result, options.out, prepared, options.plot));
       }
