@@ -56,7 +56,7 @@ export interface FusionConfig {
   layers?: number;
   /** Feed-forward width of each encoder layer. Default 4·d. */
   ff?: number;
-  /** Encoder layer normalisation placement (PyTorch's norm_first); a pre-norm stack ends in a LayerNorm `encoder.norm`. Default 'post'. */
+  /** Encoder layer normalisation placement (PyTorch's norm_first). Default 'post'. */
   norm?: 'pre' | 'post';
   /** Encoder feed-forward activation. Default 'relu' (PyTorch's default). */
   activation?: 'relu' | 'gelu';

@@ -1,14 +1,14 @@
 /**
  * The fusion network of SignBind-LLM §3.4 as an ONNX graph:
  *
- * 1. S′, F′, L = linear projections of the sign, fingerspelling and lip streams to d;
+ * 1. S′, F′, L = the sign, fingerspelling and lip streams projected to d, each a linear map and a LayerNorm
+ *    (`proj.<stream>`, `proj.<stream>.norm`): the streams meet the gate and the encoder's residual stream at one
+ *    scale — without the norm, projected posteriors are ~0.03 in size, the encoder's sublayers drown them, and the
+ *    gated and concatenation fusions stayed on the all-blank CTC plateau in the simulated ablations;
  * 2. L′ = L resampled from T′ to T frames (linear or nearest), optionally shifted by k frames (asynchrony ablation);
  * 3. M = r_sign·S′ + r_fs·F′ + r_null·n — the router-gated manual stream, n a learned null vector for rest;
  * 4. fused = the lip fusion of M and L′ (`gated`: g = σ(W[M; L′] + b), fused = g⊙M + (1−g)⊙L′; or an alternative);
- * 5. positional embedding + TransformerEncoder (when layers > 0; a pre-norm stack ends in its own LayerNorm
- *    `encoder.norm`, as PyTorch's TransformerEncoder(norm=…) and ViTs do: without it the head would read the
- *    residual stream at the scale of the small projected inputs, which kept the gated and concatenation fusions on
- *    the all-blank CTC plateau in the simulated ablations);
+ * 5. positional embedding + TransformerEncoder (when layers > 0);
  * 6. CTC head → pseudo-gloss logits [T, V].
  *
  * Inputs `sign` [T, Cs], `fingerspell` [T, Cf], `router` [T, 3], `lips` [T_lips, Cl] (only the streams the config
@@ -116,7 +116,8 @@ export function fusionModelDefinition(config: FusionConfig, options: Pick<BuildF
 function defineFusion(g: GraphBuilder, c: ResolvedFusionConfig, options: Pick<BuildFusionOptions, 'intermediates'> & { dropout?: boolean }): void {
   const { d } = c;
   const T = FUSION_IO.time;
-  const stream = (name: string, x: Value, width: number): Value => linear(`proj.${name}`, width, d).apply(g, c.softmaxInputs ? g.softmax(x, -1) : x);
+  const stream = (name: string, x: Value, width: number): Value =>
+    layerNorm(`proj.${name}.norm`, d).apply(g, linear(`proj.${name}`, width, d).apply(g, c.softmaxInputs ? g.softmax(x, -1) : x));
 
   // Step 1: every stream to the common dimension d.
   const sign = stream('sign', g.input(FUSION_IO.sign, 'float32', [T, c.inputs.sign]), c.inputs.sign);
@@ -150,7 +151,6 @@ function defineFusion(g: GraphBuilder, c: ResolvedFusionConfig, options: Pick<Bu
   if (c.layers > 0) {
     h = positionalEmbedding('pos', c.maxLen, d, { type: c.positional }).apply(g, h);
     for (let i = 0; i < c.layers; i++) h = transformerEncoderLayer(`encoder.${i}`, d, c.heads, c.ff, { norm: c.norm, activation: c.activation }).apply(g, h);
-    if (c.norm === 'pre') h = layerNorm('encoder.norm', d).apply(g, h);
   }
 
   // Step 6: CTC head.

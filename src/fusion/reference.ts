@@ -176,7 +176,7 @@ export function referenceFusion(config: FusionConfig, weights: Weights, inputs: 
   const { T } = x;
   const { d } = c;
   const project = (name: string, data: Float32Array, rows: number, width: number): Float64Array =>
-    linear(weights, `proj.${name}`, c.softmaxInputs ? softmaxRows(data, rows, width) : data, rows, width, d);
+    layerNorm(weights, `proj.${name}.norm`, linear(weights, `proj.${name}`, c.softmaxInputs ? softmaxRows(data, rows, width) : data, rows, width, d), rows, d);
 
   // Steps 1 and 3: M = r_sign·S′ + r_fs·F′ + r_null·n (r renormalised over sign and rest without fingerspelling).
   const sign = project('sign', x.sign, T, c.inputs.sign);
@@ -237,7 +237,6 @@ export function referenceFusion(config: FusionConfig, weights: Weights, inputs: 
     const table = c.positional === 'learned' ? param(weights, 'pos.weight', c.maxLen * d) : sinusoidalTable(c.maxLen, d);
     h = Float64Array.from(h, (v, i) => v + table[i]);
     for (let i = 0; i < c.layers; i++) h = encoderLayer(weights, `encoder.${i}`, h, c, T);
-    if (c.norm === 'pre') h = layerNorm(weights, 'encoder.norm', h, T, d);
   }
   return { T, manual, lipsAligned, gate, fused, logits: linear(weights, 'head', h, T, d, c.vocabSize) };
 }

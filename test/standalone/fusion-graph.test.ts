@@ -59,6 +59,14 @@ function row(data: ArrayLike<number>, t: number, d: number): number[] {
 /** Largest |ONNX Runtime − TypeScript reference| over the logits, per variant (printed at the end). */
 const deviations = new Map<string, number>();
 
+/** One frame of a stream through `proj.<name>` (linear) and `proj.<name>.norm` (LayerNorm, ε 1e-5), from the weights. */
+function projected(W: Record<string, Float32Array>, name: string, x: number[], d: number): number[] {
+  const y = Array.from({ length: d }, (_, o) => x.reduce((acc, xi, i) => acc + xi * W[`proj.${name}.weight`][i * d + o], W[`proj.${name}.bias`][o]));
+  const mean = y.reduce((a, b) => a + b, 0) / d;
+  const variance = y.reduce((a, b) => a + (b - mean) ** 2, 0) / d;
+  return y.map((v, o) => ((v - mean) / Math.sqrt(variance + 1e-5)) * W[`proj.${name}.norm.weight`][o] + W[`proj.${name}.norm.bias`][o]);
+}
+
 /** T and stride pairs: T′ from stride 2 and 3, including T = 1 and T′ = 1. */
 const LENGTHS: [number, number][] = [
   [1, 2],
@@ -110,11 +118,11 @@ describe('fusion graph: every variant in ONNX Runtime against the TypeScript ref
     });
   }
 
-  it('a pre-norm encoder ends in its LayerNorm encoder.norm; a post-norm one (already normalised) and layers 0 have none', () => {
-    const norms = (config: FusionConfig): string[] => Object.keys(buildFusionModel(config).weights()).filter((k) => k.startsWith('encoder.norm'));
-    assert.deepEqual(norms({ ...BASE, layers: 2, norm: 'pre' }).sort(), ['encoder.norm.bias', 'encoder.norm.weight']);
-    assert.deepEqual(norms({ ...BASE, layers: 2, norm: 'post' }), []);
-    assert.deepEqual(norms({ ...BASE, layers: 0, norm: 'pre' }), []);
+  it('every projected stream is layer-normalised (one scale for the gate and the encoder), the dropped ones have no projection', () => {
+    const projections = (config: FusionConfig): string[] => Object.keys(buildFusionModel(config).weights()).filter((k) => k.startsWith('proj.')).sort();
+    const of = (stream: string) => [`proj.${stream}.bias`, `proj.${stream}.norm.bias`, `proj.${stream}.norm.weight`, `proj.${stream}.weight`];
+    assert.deepEqual(projections({ ...BASE, layers: 0 }), [...of('fingerspell'), ...of('lips'), ...of('sign')]);
+    assert.deepEqual(projections({ ...BASE, layers: 0, lip: false, inputs: { sign: 6, fingerspell: 5 } }), [...of('fingerspell'), ...of('sign')]);
   });
 
   it('inputs are the streams the config uses, with symbolic T and T_lips', () => {
@@ -169,8 +177,7 @@ describe('fusion graph: the gated fusion equations on extracted intermediates', 
         assert.ok(maxDiff(fused, mix) <= 1e-6, 'fused = g⊙M + (1−g)⊙L′');
 
         // M from the projections, computed here from the weights.
-        const project = (x: Float32Array, width: number, name: string, t: number): number[] =>
-          Array.from({ length: d }, (_, o) => row(x, t, width).reduce((acc, xi, i) => acc + xi * W[`proj.${name}.weight`][i * d + o], W[`proj.${name}.bias`][o]));
+        const project = (x: Float32Array, width: number, name: string, t: number): number[] => projected(W, name, row(x, t, width), d);
         for (let t = 0; t < T; t++) {
           const [rs, rf, rn] = row(v.router.data, t, 3);
           const S = project(v.sign.data, 6, 'sign', t);
@@ -244,7 +251,7 @@ describe('fusion graph: the gated fusion equations on extracted intermediates', 
       const M = (await s.run(feedsFor(model, v))).manual.data as Float32Array;
       for (let t = 0; t < T; t++) {
         const [rs, , rn] = row(v.router.data, t, 3);
-        const S = Array.from({ length: 8 }, (_, o) => row(v.sign.data, t, 6).reduce((acc, x, i) => acc + x * W['proj.sign.weight'][i * 8 + o], W['proj.sign.bias'][o]));
+        const S = projected(W, 'sign', row(v.sign.data, t, 6), 8);
         const want = S.map((si, i) => (rs * si + rn * W.null_vector[i]) / (rs + rn));
         assert.ok(maxDiff(row(M, t, 8), want) <= 1e-5, `frame ${t}`);
       }
