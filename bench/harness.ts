@@ -10,6 +10,8 @@ export interface BenchArgs {
   json: boolean;
   /** A Python interpreter with the reference package installed, to time it in the same command (optional). */
   python?: string;
+  /** ONNX Runtime threads, for the benches that take them (`--threads`; default: theirs). */
+  threads?: number;
 }
 
 export function benchArgs(): BenchArgs {
@@ -18,9 +20,11 @@ export function benchArgs(): BenchArgs {
       runs: { type: 'string', default: '5' },
       json: { type: 'boolean', default: false },
       python: { type: 'string' },
+      threads: { type: 'string' },
     },
   });
-  return { runs: integerArg('runs', values.runs, 1), json: values.json, python: values.python };
+  const threads = values.threads === undefined ? undefined : integerArg('threads', values.threads, 1);
+  return { runs: integerArg('runs', values.runs, 1), json: values.json, python: values.python, threads };
 }
 
 /** A bench's integer option, at least `min`; anything else stops the bench naming the option. */
