@@ -24,13 +24,6 @@ import { decoderStagePaths, formatConfigProblems, PIPELINE_FORMAT, PIPELINE_SCHE
 /** The demo backbone: DINOv2 ViT-S/14's width and patch size on a 56×56 input (4 patches), one layer. */
 export const DEMO_VIT: Omit<VitOptions, 'seed'> = { imageSize: 56, patchSize: 14, dim: 384, depth: 1, heads: 6, mlpDim: 768 };
 
-/**
- * The decoder settings for the demo's default model, ../shared's 260K-parameter stories260K: fast on one CPU thread,
- * and meaningless like the bundles. Its small vocabulary spells the default prompt out in ~470 tokens, so it gets a
- * 1024-token context (it was trained on 2048).
- */
-export const DEMO_DECODER_SETTINGS = { gpu: 'cpu', threads: 1, contextSize: 1024 } as const satisfies Omit<DecoderStageConfig, 'model'>;
-
 /** Longer side of the frames the landmarks see: How2Sign's 1280×720 at half size still shows the face to MediaPipe, in half the time. */
 const DEMO_MAX_SIDE = 640;
 

@@ -21,7 +21,7 @@ export {
   type ResolvedPipelineConfig,
 } from './config.js';
 export { ctcDecodeOptions, decodeCtc } from './decoding.js';
-export { DEMO_DECODER_SETTINGS, DEMO_VIT, initDemoPipeline, type DemoPipeline, type DemoPipelineOptions } from './demo.js';
+export { DEMO_VIT, initDemoPipeline, type DemoPipeline, type DemoPipelineOptions } from './demo.js';
 export { EnglishStage, type EnglishRunOptions } from './english.js';
 export { createPipeline, Pipeline, type CreatePipelineOptions, type GlossRunOptions, type RunOptions as PipelineRunOptions } from './pipeline.js';
 export { PRESET_NAMES, PRESET_SUMMARIES, PRESETS, type Preset, type PresetName } from './presets.js';
