@@ -1,8 +1,8 @@
 /**
  * The training config (`signweave-train/1`): the hyperparameters of training a light module (training.md) — AdamW,
  * the learning-rate schedule, batch size, epochs, length bucketing, evaluation and early stopping, clipping, dropout,
- * the CTC loss, the router's Gumbel-softmax and MLP, the lipreading network and its patch masking, and the decoder's
- * architecture and tokenizer (`signweave train decoder`).
+ * the CTC loss, the router's Gumbel-softmax and MLP, the lipreading network and its patch masking, the fusion module
+ * and the paper ablation it trains, and the decoder's architecture and tokenizer (`signweave train decoder`).
  * JSON, validated with ajv against the JSON Schema here (published as `train.schema.json` beside it; a test keeps
  * the two identical). Every field but `format` may be left out and takes the default below.
  *
@@ -11,10 +11,14 @@
  * "standard" are common choices for small transformer / CTC models, not the paper's. The decoder's are issue 8's small
  * LLaMA (d = 128, 2 layers, SwiGLU FF ≈ 8/3·d rounded to a multiple of 8, a 4,000-piece tokenizer), not LLaMA-2's. The
  * router's MLP and pooling are the demo router's (src/bundles/demo.ts); the lipreading network is a small ViT over
- * 32 × 32 luma crops sized for CPU training, with the paper's 50 % patch masking.
+ * 32 × 32 luma crops sized for CPU training, with the paper's 50 % patch masking. The fusion module's are the ones
+ * `signweave train fusion` always used (docs/ablations.md): gated, d 64, 4 heads, 2 pre-norm layers, posteriors in.
  */
 import { resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { FUSION_VARIANT_NAMES, fusionVariantConfig, type FusionVariant } from '../fusion/variants.js';
 import { SignweaveInputError } from '../errors.js';
+import { FUSION_TYPES, resolveFusionConfig, type FusionConfig } from '../fusion/config.js';
 import { formatSchemaProblems, lazyValidator, schemaProblems, showValue, type SchemaProblem } from '../util/json-schema.js';
 import { readJsonFile } from '../util/text-files.js';
 import type { LipreadModelOptions } from '../experts/lipread/model.js';
@@ -47,6 +51,9 @@ export interface RouterArchitectureConfig {
 
 /** The lipreading network less its vocabulary (the 39 ARPAbet phonemes and the blank). */
 export type LipreadArchitectureConfig = Omit<LipreadModelOptions, 'vocabSize' | 'seed' | 'weights'> & { channels: 1 | 3 };
+
+/** The fusion module less what the data decides: the streams' widths, the vocabulary, the lip stride, the longest sequence. */
+export type FusionArchitectureConfig = Omit<FusionConfig, 'inputs' | 'vocabSize' | 'lipStride' | 'maxLen'>;
 
 export interface TrainConfig {
   format: typeof TRAIN_FORMAT;
@@ -90,6 +97,11 @@ export interface TrainConfig {
     /** Share of each frame's ViT patches dropped while training (0: none). */
     maskRatio: number;
   };
+  fusion: {
+    architecture: FusionArchitectureConfig;
+    /** A paper ablation (FUSION_VARIANTS) applied over the architecture, which must not give the fields it sets other values. */
+    variant?: FusionVariant;
+  };
   decoder: DecoderConfig;
 }
 
@@ -127,6 +139,11 @@ export const TRAIN_DEFAULTS: TrainConfig = {
   lipread: {
     architecture: { size: 32, patch: 8, channels: 1, dim: 64, layers: 2, heads: 4, stride: 2 },
     maskRatio: 0.5, // the paper's
+  },
+  fusion: {
+    // Post-norm stayed on the all-blank plateau in the simulated ablation runs (docs/ablations.md). The fields variants
+    // set (type, default gated; lip; fingerspell; lipAlignment) are left out, so that only a file's own can contradict one.
+    architecture: { d: 64, heads: 4, layers: 2, norm: 'pre', softmaxInputs: true },
   },
   decoder: {
     architecture: { dim: 128, layers: 2, heads: 4, kvHeads: 4, ffnDim: 344, maxLen: 128, ropeBase: 10000, normEps: 1e-5 },
@@ -226,6 +243,36 @@ export const TRAIN_SCHEMA = {
         maskRatio: { ...unit, description: 'share of patches dropped per frame while training' },
       },
     },
+    fusion: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        architecture: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            type: { enum: FUSION_TYPES, description: 'the fusion strategy; default gated, the paper\'s' },
+            d: { ...positiveInt, description: 'the common width every stream is projected to' },
+            heads: { ...positiveInt, description: 'attention heads; divides d' },
+            layers: { type: 'integer', minimum: 0, description: 'TransformerEncoder layers over the fused stream (0: the CTC head reads it)' },
+            ff: { ...positiveInt, description: 'encoder feed-forward width (default 4 · d)' },
+            norm: { enum: ['pre', 'post'] },
+            activation: { enum: ['relu', 'gelu'] },
+            positional: { enum: ['learned', 'sinusoidal'] },
+            upsample: { enum: ['linear', 'nearest'], description: 'how the lip stream is brought to the manual frame rate' },
+            mlpHidden: { ...positiveInt, description: 'hidden width of the concat-mlp fusion (default 2 · d)' },
+            lipAlignment: {
+              anyOf: [{ const: 'learned' }, { type: 'object', additionalProperties: false, required: ['shift'], properties: { shift: { type: 'integer' } } }],
+              description: '"learned" or {"shift": k} with k a whole number of frames (k > 0 delays the lips)',
+            },
+            lip: { type: 'boolean', description: 'false: the no-lipreading ablation' },
+            fingerspell: { type: 'boolean', description: 'false: the no-fingerspelling ablation' },
+            softmaxInputs: { type: 'boolean', description: 'turn each expert stream\'s logits into posteriors before projecting' },
+          },
+        },
+        variant: { enum: FUSION_VARIANT_NAMES, description: 'a paper ablation applied over the architecture' },
+      },
+    },
     decoder: {
       type: 'object',
       additionalProperties: false,
@@ -260,7 +307,49 @@ export const TRAIN_SCHEMA = {
 
 const validator = lazyValidator(TRAIN_SCHEMA);
 
-/** What the schema cannot say: relations between fields, and the noDecay patterns' syntax. */
+/** What a fusion config takes from the data: the expert streams' widths, the gloss vocabulary size, the lip stride. */
+export interface FusionDataShape {
+  widths: { sign: number; fingerspell: number; lips: number };
+  vocabSize: number;
+  lipStride: number;
+  /** Longest sequence the positional table covers (default resolveFusionConfig's). */
+  maxLen?: number;
+}
+
+/** Any valid widths: the architecture's relations hold or fail whatever the data is. */
+const ANY_DATA: FusionDataShape = { widths: { sign: 1, fingerspell: 1, lips: 1 }, vocabSize: 2, lipStride: 1 };
+
+/** An architecture over the data, without the streams it drops. */
+function fusionConfigOver(architecture: FusionArchitectureConfig, data: FusionDataShape): FusionConfig {
+  const lip = architecture.lip !== false;
+  return {
+    ...architecture,
+    inputs: { sign: data.widths.sign, fingerspell: architecture.fingerspell === false ? null : data.widths.fingerspell, lips: lip ? data.widths.lips : null },
+    vocabSize: data.vocabSize,
+    lipStride: lip ? data.lipStride : null,
+    ...(data.maxLen !== undefined ? { maxLen: data.maxLen } : {}),
+  };
+}
+
+/**
+ * resolveFusionConfig's objection to a fusion config, if any, at the pointer of the first field it names, its fields
+ * written as pointers: `fusion.d = 30 is not divisible by fusion.heads = 4` → `/fusion/architecture/d: 30 is not
+ * divisible by /fusion/architecture/heads = 4`.
+ */
+function fusionConfigProblems(config: FusionConfig, note = ''): SchemaProblem[] {
+  try {
+    resolveFusionConfig(config);
+    return [];
+  } catch (err) {
+    if (!(err instanceof SignweaveInputError)) throw err;
+    const message = err.message.replace(/^fusion config: /, '').replace(/\bfusion\.([A-Za-z]+(?:\.[A-Za-z]+)*)/g, (_, field: string) => `/fusion/architecture/${field.replaceAll('.', '/')}`);
+    const pointer = /\/fusion\/architecture[\w/]*/.exec(message)?.[0] ?? '/fusion/architecture';
+    const rest = message.startsWith(`${pointer} `) ? message.slice(pointer.length + 1).replace(/^= /, '') : message;
+    return [{ pointer, message: `${rest}${note}` }];
+  }
+}
+
+/** What the schema cannot say: relations between fields (the fusion architecture's as resolveFusionConfig judges them), and the noDecay patterns' syntax. */
 function crossFieldProblems(c: TrainConfig): SchemaProblem[] {
   const problems: SchemaProblem[] = [];
   if (c.schedule.minLr > c.optimizer.lr) {
@@ -284,6 +373,7 @@ function crossFieldProblems(c: TrainConfig): SchemaProblem[] {
   if (l.kernel !== undefined && l.kernel < l.stride) {
     problems.push({ pointer: '/lipread/architecture/kernel', message: `must be at least /lipread/architecture/stride = ${l.stride}, or frames are skipped (value: ${l.kernel})` });
   }
+  problems.push(...fusionConfigProblems(fusionConfigOver(c.fusion.architecture, ANY_DATA)));
   c.optimizer.noDecay.forEach((pattern, i) => {
     try {
       new RegExp(pattern);
@@ -294,7 +384,7 @@ function crossFieldProblems(c: TrainConfig): SchemaProblem[] {
   return problems;
 }
 
-/** The file's fields over the defaults, nested objects merged one level (router's, lipread's and decoder's). */
+/** The file's fields over the defaults, nested objects merged one level (router's, lipread's, fusion's and decoder's). */
 function withDefaults(file: TrainConfigFile): TrainConfig {
   const d = structuredClone(TRAIN_DEFAULTS);
   const { $schema: _, earlyStopping, ...f } = file;
@@ -306,6 +396,7 @@ function withDefaults(file: TrainConfigFile): TrainConfig {
     ctc: { ...d.ctc, ...f.ctc },
     router: { ...d.router, ...f.router, tau: { ...d.router.tau, ...f.router?.tau }, architecture: { ...d.router.architecture, ...f.router?.architecture } },
     lipread: { ...d.lipread, ...f.lipread, architecture: { ...d.lipread.architecture, ...f.lipread?.architecture } },
+    fusion: { ...d.fusion, ...f.fusion, architecture: { ...d.fusion.architecture, ...(f.fusion?.architecture as FusionArchitectureConfig | undefined) } },
     // The schema requires patience; 'loss' is the one metric.
     ...(earlyStopping ? { earlyStopping: { patience: earlyStopping.patience as number, metric: 'loss' as const } } : {}),
     decoder: {
@@ -352,6 +443,27 @@ export function resolveTrainConfig(input: TrainConfigFile | string): ResolvedTra
   const problems = validateTrainConfig(data);
   if (problems.length > 0) throw new SignweaveInputError(formatSchemaProblems(source, problems));
   return { config: withDefaults(data as TrainConfigFile), source, path, sha256 };
+}
+
+/**
+ * The fusion config a training config gives over the data: `fusion.architecture`, then `fusion.variant` applied as
+ * fusionVariantConfig does. A variant that would change a field the architecture gives is refused, as is a result
+ * resolveFusionConfig refuses; the errors name the config and the JSON pointer.
+ */
+export function trainingFusionConfig(resolved: ResolvedTrainConfig, data: FusionDataShape): FusionConfig {
+  const { architecture, variant } = resolved.config.fusion;
+  const base = fusionConfigOver(architecture, data);
+  // validateTrainConfig has checked the architecture alone.
+  if (variant === undefined) return base;
+  const config = fusionVariantConfig(base, variant);
+  const changed = (Object.keys(architecture) as (keyof FusionArchitectureConfig)[]).filter((k) => !isDeepStrictEqual(config[k], architecture[k]));
+  const problems: SchemaProblem[] = changed.map((k) => ({
+    pointer: `/fusion/architecture/${k}`,
+    message: `contradicts /fusion/variant "${variant}", which sets it to ${showValue(config[k])} (value: ${showValue(architecture[k])})`,
+  }));
+  if (problems.length === 0) problems.push(...fusionConfigProblems(config, ` (with /fusion/variant "${variant}")`));
+  if (problems.length > 0) throw new SignweaveInputError(formatSchemaProblems(resolved.source, problems));
+  return config;
 }
 
 /** The weight-decay rule of a config: `decaysByDefault`, and never for names matching an `optimizer.noDecay` pattern. */

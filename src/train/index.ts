@@ -50,9 +50,12 @@ export {
   TRAIN_SCHEMA,
   TRAIN_FORMAT,
   TRAIN_SCHEMA_ID,
+  trainingFusionConfig,
   type TrainConfig,
   type TrainConfigFile,
   type ResolvedTrainConfig,
+  type FusionArchitectureConfig,
+  type FusionDataShape,
 } from './config.js';
 export { TrainingSet, type Batch, type BatchOptions, type DataPosition, type SkippedItem, type TargetStream, type TrainingInput, type TrainingItem } from './data.js';
 export { routerTrainingSet, readSegmentRecords } from './router-data.js';

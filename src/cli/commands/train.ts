@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Argument, Command, Option } from '@commander-js/extra-typings';
 import { SignweaveInputError } from '../../errors.js';
-import { TRAIN_FORMAT, resolveTrainConfig, type ResolvedTrainConfig, type TrainConfig } from '../../train/config.js';
+import { TRAIN_FORMAT, resolveTrainConfig, trainingFusionConfig, type ResolvedTrainConfig, type TrainConfig } from '../../train/config.js';
 import type { TrainingSet } from '../../train/data.js';
 import { TRAIN_KINDS, type TrainKind } from '../../train/kinds.js';
 import type { FusionSample, TrainingTask } from '../../train/tasks.js';
@@ -125,32 +125,36 @@ async function lipreadData(config: TrainConfig, data: string, lipsOption: string
   };
 }
 
-/** `--data` for fusion: a dataset written by `signweave simulate`; the router stream is its frame labels one-hot. */
-async function fusionData(data: string, dropout: boolean): Promise<Prepared> {
-  const [{ readSimulatedDataset }, { TrainingSet }, { TRAIN_TASKS, fusionItems, fusionSampleOf }] = await Promise.all([
+/**
+ * `--data` for fusion: a dataset written by `signweave simulate`; the router stream is its frame labels one-hot. The
+ * architecture and ablation variant come from the training config, the streams' widths and the lip stride from the data.
+ */
+async function fusionData(resolved: ResolvedTrainConfig, data: string, dropout: boolean): Promise<Prepared> {
+  const [{ readSimulatedDataset }, { TrainingSet }, { TRAIN_TASKS, fusionItems, fusionSampleOf }, { resolveFusionConfig }, { fusionVariantOf }] = await Promise.all([
     import('../../simulate/dataset.js'),
     import('../../train/data.js'),
     import('../../train/tasks.js'),
+    import('../../fusion/config.js'),
+    import('../../bundles/fusion.js'),
   ]);
   const dataset = readSimulatedDataset(data);
   const samples: FusionSample[] = dataset.sentences.map(fusionSampleOf);
   const { gloss, letters, phonemes } = dataset.vocab;
   const longest = Math.max(...samples.map((s) => s.sign.shape[0]));
-  const architecture = {
-    type: 'gated' as const,
-    inputs: { sign: gloss.length, fingerspell: letters.length, lips: phonemes.length },
-    vocabSize: gloss.length,
-    d: 64,
-    heads: 4,
-    layers: 2,
-    // Post-norm stayed on the all-blank plateau in the simulated ablation runs (docs/ablations.md).
-    norm: 'pre' as const,
-    softmaxInputs: true,
-    lipStride: dataset.header.settings.lip.stride,
-    maxLen: Math.max(DEFAULT_MAX_FRAMES, longest),
-  };
+  const shape = { widths: { sign: gloss.length, fingerspell: letters.length, lips: phonemes.length }, vocabSize: gloss.length, lipStride: dataset.header.settings.lip.stride, maxLen: Math.max(DEFAULT_MAX_FRAMES, longest) };
+  // The bundle records every field, defaults included.
+  const architecture = resolveFusionConfig(trainingFusionConfig(resolved, shape));
+  const variant = fusionVariantOf(architecture);
   const task = TRAIN_TASKS.fusion({ architecture, vocab: gloss, samples, dropout });
-  return { task, set: TrainingSet.fromArrays(fusionItems(samples), { vocabSize: gloss.length }), about: `${samples.length} simulated sentences from ${data}` };
+  const { type, d, heads, layers, norm, lip, fingerspell, lipAlignment } = architecture;
+  const streams = ['sign', ...(fingerspell ? ['fingerspell'] : []), 'router', ...(lip ? [`lips${typeof lipAlignment === 'object' ? ` shifted ${lipAlignment.shift} frames` : ''}`] : [])];
+  return {
+    task,
+    set: TrainingSet.fromArrays(fusionItems(samples), { vocabSize: gloss.length }),
+    about: `${samples.length} simulated sentences from ${data}`,
+    rows: [`fusion        ${type}, variant ${variant ?? 'none'}: d ${d}, ${layers} ${norm}-norm layer${layers === 1 ? '' : 's'}, ${heads} heads; streams ${streams.join(', ')}`],
+    details: { fusion: { variant, architecture } },
+  };
 }
 
 /** Skipped items shown one per line; the rest are counted (a corpus can skip hundreds of over-long sentences). */
@@ -260,8 +264,9 @@ function checkDataOptions(kind: TrainKind, o: DataOptions): void {
   if (o.data === undefined) throw new SignweaveInputError(`signweave train ${kind} needs --data <dir>`);
 }
 
-function prepare(kind: TrainKind, config: TrainConfig, out: string, o: DataOptions, signal: AbortSignal): Promise<Prepared> {
+function prepare(kind: TrainKind, resolved: ResolvedTrainConfig, out: string, o: DataOptions, signal: AbortSignal): Promise<Prepared> {
   checkDataOptions(kind, o);
+  const { config } = resolved;
   const data = o.data!;
   const dropout = config.dropout > 0;
   switch (kind) {
@@ -275,7 +280,7 @@ function prepare(kind: TrainKind, config: TrainConfig, out: string, o: DataOptio
     case 'lipread':
       return lipreadData(config, data, o.lips, o.progress, signal);
     case 'fusion':
-      return fusionData(data, dropout);
+      return fusionData(resolved, data, dropout);
   }
 }
 
@@ -333,7 +338,7 @@ export function createTrainCommand() {
       // --seed also seeds the dev split, as the config's seed does.
       const config: TrainConfig = { ...resolved.config, seed: options.seed ?? resolved.config.seed };
       const signal = interruptSignal();
-      const prepared = await prepare(kind, config, options.out, options, signal);
+      const prepared = await prepare(kind, { ...resolved, config }, options.out, options, signal);
       const { task, set, evalSet } = prepared;
       let progress: Progress | undefined;
       const { train } = await import('../../train/trainer.js');
