@@ -6,8 +6,9 @@
  * greedily and scored with WER against the pseudo-gloss. The sign stream decoded alone is the no-fusion reference.
  *
  * One gloss vocabulary covers both sets: the training glosses by frequency, then the test-only glosses (which no
- * fusion model can learn to emit; their share of the test tokens is reported as `testOov`). Every variant has the same
- * size (d 64, 2 pre-norm layers, 4 heads: post-norm stayed on the all-blank plateau within this budget).
+ * fusion model can learn to emit; their share of the test tokens is reported as `testOov`). Every variant starts from
+ * the architecture `signweave train fusion` builds by default (TRAIN_DEFAULTS.fusion: d 64, 2 pre-norm layers, 4 heads,
+ * posteriors in).
  *
  *   node --import tsx bench/ablations.ts [--train 150] [--test 60] [--epochs 20] [--seed 1] [--batch 4] [--lr 1e-2] [--threads 2]
  *                                        [--variants gated,no-lip,…] [--json] [--out results.json]
@@ -27,7 +28,7 @@ import type { FusionConfig } from '../src/fusion/config.js';
 import { decodeCtc } from '../src/pipeline/decoding.js';
 import { Simulator, resolveSimulationSettings, settingsHash } from '../src/simulate/index.js';
 import { corpusTargets } from '../src/simulate/sources.js';
-import { TRAIN_FORMAT, resolveTrainConfig } from '../src/train/config.js';
+import { TRAIN_DEFAULTS, TRAIN_FORMAT, resolveTrainConfig } from '../src/train/config.js';
 import { TrainingSet } from '../src/train/data.js';
 import { TRAIN_TASKS, fusionItems, fusionSampleOf } from '../src/train/tasks.js';
 import { train } from '../src/train/trainer.js';
@@ -66,7 +67,6 @@ if (unknown.length > 0) throw new Error(`--variants: unknown ${unknown.join(', '
 const SIMULATION_OVERRIDES = { seed, lip: { offset: { mode: 'per-sentence', frames: 5, sd: 2 } } };
 /** What it changes in the training defaults: batch and learning rate for a budget of a few hundred steps (warm-up: below). */
 const TRAIN_OVERRIDES = { seed, epochs, batchSize, optimizer: { lr } };
-const ARCHITECTURE = { d: 64, heads: 4, layers: 2, norm: 'pre' as const };
 
 const round = (x: number, digits = 2): number => Number(x.toFixed(digits));
 const started = performance.now();
@@ -91,11 +91,9 @@ const oovTokens = simulated.test.reduce((n, s) => n + s.target.filter((id) => id
 const longest = Math.max(...[...samples.train, ...samples.test].map((s) => s.sign.shape[0]));
 
 const base: FusionConfig = {
-  type: 'gated',
+  ...TRAIN_DEFAULTS.fusion.architecture,
   inputs: { sign: vocab.gloss.length, fingerspell: vocab.letters.length, lips: vocab.phonemes.length },
   vocabSize: vocab.gloss.length,
-  ...ARCHITECTURE,
-  softmaxInputs: true,
   lipStride: settings.lip.stride,
   maxLen: Math.max(1024, longest),
 };
@@ -201,7 +199,7 @@ const report = {
     testOov: { tokens: oovTokens, pct: round((100 * oovTokens) / testTokens) },
   },
   simulation: { seed: settings.seed, settingsHash: settingsHash(settings), overrides: SIMULATION_OVERRIDES, seconds: round(simulateSeconds, 1) },
-  training: { seed, epochs, stepsPerEpoch, threads, overrides: { ...TRAIN_OVERRIDES, schedule }, architecture: ARCHITECTURE },
+  training: { seed, epochs, stepsPerEpoch, threads, overrides: { ...TRAIN_OVERRIDES, schedule }, architecture: base },
   decoding: 'greedy CTC on the fused logits (log-softmaxed); WER (jiwer) of the pseudo-gloss against the simulated target',
   rows,
   wallSeconds: round((performance.now() - started) / 1000, 1),
