@@ -155,6 +155,8 @@ export const TRAIN_DEFAULTS: TrainConfig = {
 // -----------------------------------------------------------------------------------------------------------------
 // The JSON Schema (draft-07, ajv's default dialect)
 
+/** An object schema that allows no other fields. */
+const CLOSED = { type: 'object', additionalProperties: false } as const;
 const positiveInt = { type: 'integer', minimum: 1 } as const;
 const positive = { type: 'number', exclusiveMinimum: 0 } as const;
 const unit = { type: 'number', minimum: 0, exclusiveMaximum: 1 } as const;
@@ -175,14 +177,12 @@ export const TRAIN_SCHEMA = {
     bucket: { type: 'integer', minimum: 0, description: 'batches per length-sorted pool; 0 for no bucketing' },
     evalEvery: positiveInt,
     earlyStopping: {
-      type: 'object',
-      additionalProperties: false,
+      ...CLOSED,
       required: ['patience'],
       properties: { patience: positiveInt, metric: { const: 'loss' } },
     },
     optimizer: {
-      type: 'object',
-      additionalProperties: false,
+      ...CLOSED,
       properties: {
         type: { const: 'adamw' },
         lr: positive,
@@ -194,23 +194,20 @@ export const TRAIN_SCHEMA = {
       },
     },
     schedule: {
-      type: 'object',
-      additionalProperties: false,
+      ...CLOSED,
       properties: { type: { const: 'cosine' }, warmupSteps: { type: 'integer', minimum: 0 }, minLr: { type: 'number', minimum: 0 } },
     },
     clipNorm: positive,
     dropout: unit,
-    ctc: { type: 'object', additionalProperties: false, properties: { zeroInfinity: { type: 'boolean' } } },
+    ctc: { ...CLOSED, properties: { zeroInfinity: { type: 'boolean' } } },
     router: {
-      type: 'object',
-      additionalProperties: false,
+      ...CLOSED,
       properties: {
         labelSmoothing: { type: 'number', minimum: 0, maximum: 1 },
         hard: { type: 'boolean' },
-        tau: { type: 'object', additionalProperties: false, properties: { start: positive, min: positive, rate: { type: 'number', minimum: 0 } } },
+        tau: { ...CLOSED, properties: { start: positive, min: positive, rate: { type: 'number', minimum: 0 } } },
         architecture: {
-          type: 'object',
-          additionalProperties: false,
+          ...CLOSED,
           properties: {
             hidden: { type: 'array', items: positiveInt, description: 'hidden layer sizes of the MLP' },
             activation: { enum: ['relu', 'gelu'] },
@@ -221,12 +218,10 @@ export const TRAIN_SCHEMA = {
       },
     },
     lipread: {
-      type: 'object',
-      additionalProperties: false,
+      ...CLOSED,
       properties: {
         architecture: {
-          type: 'object',
-          additionalProperties: false,
+          ...CLOSED,
           properties: {
             size: { ...positiveInt, description: 'crop side in pixels; even (lip videos are H.264 yuv420p)' },
             patch: { ...positiveInt, description: 'ViT patch side; divides size' },
@@ -244,12 +239,10 @@ export const TRAIN_SCHEMA = {
       },
     },
     fusion: {
-      type: 'object',
-      additionalProperties: false,
+      ...CLOSED,
       properties: {
         architecture: {
-          type: 'object',
-          additionalProperties: false,
+          ...CLOSED,
           properties: {
             type: { enum: FUSION_TYPES, description: 'the fusion strategy; default gated, the paper\'s' },
             d: { ...positiveInt, description: 'the common width every stream is projected to' },
@@ -262,7 +255,7 @@ export const TRAIN_SCHEMA = {
             upsample: { enum: ['linear', 'nearest'], description: 'how the lip stream is brought to the manual frame rate' },
             mlpHidden: { ...positiveInt, description: 'hidden width of the concat-mlp fusion (default 2 · d)' },
             lipAlignment: {
-              anyOf: [{ const: 'learned' }, { type: 'object', additionalProperties: false, required: ['shift'], properties: { shift: { type: 'integer' } } }],
+              anyOf: [{ const: 'learned' }, { ...CLOSED, required: ['shift'], properties: { shift: { type: 'integer' } } }],
               description: '"learned" or {"shift": k} with k a whole number of frames (k > 0 delays the lips)',
             },
             lip: { type: 'boolean', description: 'false: the no-lipreading ablation' },
@@ -274,12 +267,10 @@ export const TRAIN_SCHEMA = {
       },
     },
     decoder: {
-      type: 'object',
-      additionalProperties: false,
+      ...CLOSED,
       properties: {
         architecture: {
-          type: 'object',
-          additionalProperties: false,
+          ...CLOSED,
           properties: {
             dim: positiveInt,
             layers: positiveInt,
@@ -292,8 +283,7 @@ export const TRAIN_SCHEMA = {
           },
         },
         tokenizer: {
-          type: 'object',
-          additionalProperties: false,
+          ...CLOSED,
           properties: { vocabSize: { type: 'integer', minimum: 260, description: 'the 4 control and 256 byte tokens, then learned pieces' } },
         },
         tensorType: { enum: ['f32', 'f16'] },

@@ -9,28 +9,14 @@ import { after, describe, it } from 'node:test';
 import { FEATURE_CACHE_FORMAT, FeatureCache, type FeatureKeyParts } from '../../src/backbone/cache.js';
 import type { BackboneInfo } from '../../src/backbone/types.js';
 import { loadBundle } from '../../src/bundles/loader.js';
-import { createTrainCommand } from '../../src/cli/commands/train.js';
 import { mulberry32 } from '../../src/util/random.js';
 import { formatVocabFile } from '../../src/vocab.js';
 import { inputError } from '../helpers/assert.js';
+import { trainCli } from '../helpers/train-cli.js';
 import { tempDir } from '../helpers/video.js';
 
 const tmp = tempDir();
 after(() => tmp.remove());
-
-/** Runs `signweave train …` in process and returns what it printed on stdout. */
-async function trainCli(args: string[]): Promise<string> {
-  const chunks: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  // The command writes strings; the test runner's own reports (binary) pass through.
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => (typeof chunk === 'string' ? (chunks.push(chunk), true) : write(chunk, ...rest))) as typeof process.stdout.write;
-  try {
-    await createTrainCommand().parseAsync([...args, '--no-progress'], { from: 'user' });
-  } finally {
-    process.stdout.write = write;
-  }
-  return chunks.join('');
-}
 
 describe('signweave train sign', () => {
   const data = join(tmp.dir, 'data');

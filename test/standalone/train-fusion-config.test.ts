@@ -8,12 +8,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fusionVariantOf, loadFusionBundle } from '../../src/bundles/fusion.js';
-import { createTrainCommand } from '../../src/cli/commands/train.js';
 import { FUSION_IO } from '../../src/fusion/graphs.js';
 import { SimulatedDatasetWriter, SimulationStats, Simulator, resolveSimulationSettings } from '../../src/simulate/index.js';
 import { targetsFile } from '../../src/simulate/sources.js';
 import { TRAIN_DEFAULTS, resolveTrainConfig, trainingFusionConfig, type FusionDataShape, type TrainConfigFile } from '../../src/train/config.js';
 import { inputError } from '../helpers/assert.js';
+import { trainCli } from '../helpers/train-cli.js';
 import { repoRoot } from '../helpers/shared.js';
 import { tempDir } from '../helpers/video.js';
 
@@ -89,20 +89,6 @@ describe('the fusion section of the training config', () => {
     assert.deepEqual(resolveTrainConfig(examples('docs/training-data.md')[0]).config.fusion.architecture, { ...TRAIN_DEFAULTS.fusion.architecture, type: 'gated' });
   });
 });
-
-/** Runs `signweave train …` in process and returns what it printed on stdout. */
-async function trainCli(args: string[]): Promise<string> {
-  const chunks: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  // The command writes strings; the test runner's own reports (binary) pass through.
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => (typeof chunk === 'string' ? (chunks.push(chunk), true) : write(chunk, ...rest))) as typeof process.stdout.write;
-  try {
-    await createTrainCommand().parseAsync([...args, '--no-progress'], { from: 'user' });
-  } finally {
-    process.stdout.write = write;
-  }
-  return chunks.join('');
-}
 
 describe('signweave train fusion builds the architecture and variant of the training config', () => {
   const sim = join(tmp.dir, 'sim');
